@@ -1,0 +1,1 @@
+"""The Telegram bot of Lapor (python-telegram-bot)."""

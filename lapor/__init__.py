@@ -1,0 +1,35 @@
+"""Lapor: public-service complaints for a regional government, from intake to escalation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from lapor.settings import Settings
+
+
+def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
+    """Build the web application; `config` overrides what the environment says."""
+    if isinstance(config, Settings):
+        settings = config
+    else:
+        settings = Settings.from_env(overrides=config or {})
+    app = Flask(__name__, instance_path=str(settings.data_dir))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=30 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not settings.is_development,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update({k: v for k, v in settings.extra.items() if k.isupper()})
+    app.extensions["lapor.settings"] = settings
+
+    from lapor import broker, db, health
+
+    db.init_app(app)
+    broker.init_app(app)
+    app.register_blueprint(health.bp)
+    return app

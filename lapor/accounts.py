@@ -1,0 +1,73 @@
+"""Staff accounts: creating them and checking their passwords."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlmodel import Session, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lapor.domain.errors import DomainError
+from models import Agency, Role, User
+
+MIN_PASSWORD = 10
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    now: datetime,
+    agency_code: str | None = None,
+    full_name: str = "",
+) -> User:
+    """Add a staff account; an officer belongs to exactly one OPD of the region."""
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise DomainError(
+            "Nama pengguna 3–80 karakter: huruf kecil, angka, titik, garis bawah atau strip.",
+            code="invalid_username",
+        )
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        names = ", ".join(r.value for r in Role)
+        raise DomainError(
+            f"Peran tidak dikenal: {role}. Pilih: {names}.", code="invalid_role"
+        ) from exc
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(f"Kata sandi minimal {MIN_PASSWORD} karakter.", code="weak_password")
+    if session.exec(select(User).where(User.username == username)).first() is not None:
+        raise DomainError(f"Nama pengguna '{username}' sudah dipakai.", code="username_taken")
+    agency = _agency(session, agency_code) if agency_code else None
+    if role == Role.OFFICER and agency is None:
+        raise DomainError(
+            "Petugas (officer) wajib terdaftar pada satu OPD.", code="agency_required"
+        )
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        password_hash=generate_password_hash(password),
+        role=role,
+        agency_id=agency.id if agency else None,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def verify_password(user: User, password: str) -> bool:
+    """Whether the password is the user's (constant-time comparison inside)."""
+    return check_password_hash(user.password_hash, password)
+
+
+def _agency(session: Session, code: str) -> Agency:
+    agency = session.exec(select(Agency).where(Agency.code == code.strip().upper())).first()
+    if agency is None or agency.kind == "external":
+        raise DomainError(f"OPD dengan kode '{code}' tidak ada.", code="unknown_agency")
+    return agency

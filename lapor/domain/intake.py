@@ -1,0 +1,375 @@
+"""The one intake service: every channel files a complaint through `submit`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from lapor.domain import tracking, workflow
+from lapor.domain.errors import FieldProblem, IdempotencyConflict, ValidationFailed
+from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES, safe_filename, sniff
+from lapor.region import Gazetteer
+from lapor.storage import AttachmentStore
+from models import (
+    Agency,
+    Attachment,
+    Channel,
+    Complaint,
+    ComplaintStatus,
+    IntakeRequest,
+    Reporter,
+)
+
+MIN_TEXT = 5
+MAX_TEXT = 5000
+MAX_TITLE = 150
+MAX_ADDRESS = 300
+MAX_NAME = 120
+MAX_KEY = 200
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EMAIL = re.compile(
+    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
+)
+_PHONE_CHARS = re.compile(r"[\s\-().]")
+
+
+@dataclass
+class Upload:
+    """A file as it arrived: the name the sender gave it and its bytes."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass
+class Submission:
+    """What a reporter sends through any channel; only `text` is required."""
+
+    text: str
+    channel: Channel = Channel.WEB
+    title: str = ""
+    regency: str | None = None
+    district: str | None = None
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    anonymous: bool = False
+    confidential: bool = False
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    telegram_user_id: int | None = None
+    telegram_chat_id: int | None = None
+    uploads: list[Upload] = field(default_factory=list)
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    """What the router says about a complaint's text (see lapor.routing)."""
+
+    label: str
+    confidence: float
+    agency_code: str | None
+    auto: bool
+    model_version: str
+
+
+Router = Callable[[Submission], RoutingDecision | None]
+
+
+@dataclass
+class IntakeResult:
+    complaint: Complaint
+    created: bool
+
+
+def submit(
+    session: Session,
+    submission: Submission,
+    *,
+    now: datetime,
+    store: AttachmentStore,
+    gazetteer: Gazetteer | None = None,
+    router: Router | None = None,
+) -> IntakeResult:
+    """Validate and store a complaint with its reporter, files and first events (no commit).
+
+    A submission with an idempotency key already used returns the complaint made then; the
+    same key with different content is refused. The caller commits, or rolls back on error,
+    which also removes files written here.
+    """
+    clean = validate(submission, gazetteer)
+    key = f"{clean.channel.value}:{clean.idempotency_key}" if clean.idempotency_key else None
+    fingerprint = _fingerprint(clean)
+    if key is not None:
+        earlier = session.get(IntakeRequest, key)
+        if earlier is not None:
+            if earlier.fingerprint != fingerprint:
+                raise IdempotencyConflict(
+                    "Kunci idempotensi ini sudah dipakai untuk pengaduan lain.", key=key
+                )
+            return IntakeResult(session.get(Complaint, earlier.complaint_id), created=False)
+
+    complaint = Complaint(
+        tracking_code=tracking.new_code(),
+        title=clean.title,
+        text=clean.text,
+        regency=clean.regency,
+        district=clean.district,
+        address=clean.address,
+        lat=clean.lat,
+        lon=clean.lon,
+        anonymous=clean.anonymous,
+        confidential=clean.confidential,
+        channel=clean.channel,
+        status=ComplaintStatus.RECEIVED,
+        reporter_id=_reporter_for(session, clean, now),
+        received_at=now,
+        updated_at=now,
+    )
+    session.add(complaint)
+    session.flush()
+    submitted = workflow.record_submission(
+        session, complaint, actor=workflow.Actor.reporter(), now=now
+    )
+    session.flush()
+    for upload in clean.uploads:
+        kind = sniff(upload.content)
+        assert kind is not None  # validate() refused everything else
+        path, digest = store.save(session, upload.content, kind.extension)
+        session.add(
+            Attachment(
+                complaint_id=complaint.id,
+                event_id=submitted.id,
+                filename=safe_filename(upload.filename, kind),
+                content_type=kind.content_type,
+                size=len(upload.content),
+                sha256=digest,
+                path=path,
+                created_at=now,
+            )
+        )
+    if key is not None:
+        session.add(
+            IntakeRequest(
+                key=key, fingerprint=fingerprint, complaint_id=complaint.id, created_at=now
+            )
+        )
+    if router is not None:
+        _route(session, complaint, router(clean), now)
+    session.flush()
+    return IntakeResult(complaint, created=True)
+
+
+def _route(
+    session: Session, complaint: Complaint, decision: RoutingDecision | None, now: datetime
+) -> None:
+    """Record the router's opinion; dispose automatically only when it is sure."""
+    if decision is None:
+        return
+    complaint.routing_label = decision.label
+    complaint.routing_confidence = decision.confidence
+    complaint.model_version = decision.model_version
+    if not decision.auto or decision.agency_code is None:
+        return
+    agency = session.exec(select(Agency).where(Agency.code == decision.agency_code)).first()
+    if agency is None or not agency.active or agency.kind == "external":
+        return
+    workflow.apply(
+        session,
+        complaint,
+        workflow.Action.ROUTE,
+        actor=workflow.Actor.system(),
+        now=now,
+        change=workflow.Change(
+            agency=agency,
+            data={"label": decision.label, "confidence": round(decision.confidence, 4)},
+        ),
+    )
+
+
+def _reporter_for(session: Session, clean: Submission, now: datetime) -> int | None:
+    """The reporter row to link: one per Telegram account, one per web submission with contact."""
+    if clean.telegram_user_id is not None:
+        reporter = session.exec(
+            select(Reporter).where(Reporter.telegram_user_id == clean.telegram_user_id)
+        ).first()
+        if reporter is None:
+            reporter = Reporter(telegram_user_id=clean.telegram_user_id, created_at=now)
+        reporter.telegram_chat_id = clean.telegram_chat_id or reporter.telegram_chat_id
+        reporter.name = clean.name or reporter.name
+        reporter.email = clean.email or reporter.email
+        reporter.phone = clean.phone or reporter.phone
+    elif clean.name or clean.email or clean.phone:
+        reporter = Reporter(name=clean.name, email=clean.email, phone=clean.phone, created_at=now)
+    else:
+        return None
+    session.add(reporter)
+    session.flush()
+    return reporter.id
+
+
+def _fingerprint(clean: Submission) -> str:
+    """A hash of everything submitted, to tell a retry from a different complaint."""
+    fields = asdict(clean)
+    fields["uploads"] = [[u.filename, hashlib.sha256(u.content).hexdigest()] for u in clean.uploads]
+    fields["channel"] = clean.channel.value
+    payload = json.dumps(fields, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def validate(submission: Submission, gazetteer: Gazetteer | None = None) -> Submission:
+    """A cleaned copy of the submission, or ValidationFailed naming every field at fault."""
+    problems: dict[str, FieldProblem] = {}
+
+    def problem(name: str, code: str, message: str, **params: object) -> None:
+        problems.setdefault(name, FieldProblem(code, message, dict(params)))
+
+    text = _clean_text(submission.text, multiline=True)
+    if len(text) < MIN_TEXT:
+        problem("text", "too_short", f"Isi pengaduan minimal {MIN_TEXT} karakter.", min=MIN_TEXT)
+    elif len(text) > MAX_TEXT:
+        problem("text", "too_long", f"Isi pengaduan maksimal {MAX_TEXT} karakter.", max=MAX_TEXT)
+    title = _clean_text(submission.title)
+    if len(title) > MAX_TITLE:
+        problem("title", "too_long", f"Judul maksimal {MAX_TITLE} karakter.", max=MAX_TITLE)
+    address = _clean_text(submission.address) or None
+    if address and len(address) > MAX_ADDRESS:
+        problem("address", "too_long", f"Alamat maksimal {MAX_ADDRESS} karakter.", max=MAX_ADDRESS)
+    regency, district = _place(submission, gazetteer, problem)
+    lat, lon = _point(submission.lat, submission.lon, problem)
+    name = _clean_text(submission.name) or None
+    if name and len(name) > MAX_NAME:
+        problem("name", "too_long", f"Nama maksimal {MAX_NAME} karakter.", max=MAX_NAME)
+    email = _clean_text(submission.email).lower() or None
+    if email and (len(email) > 254 or not _EMAIL.match(email)):
+        problem("email", "invalid", "Alamat email tidak valid.")
+    phone = _phone(submission.phone, problem)
+    _check_uploads(submission.uploads, problem)
+    key = _clean_text(submission.idempotency_key) or None
+    if key and len(key) > MAX_KEY:
+        problem("idempotency_key", "too_long", f"Kunci idempotensi maksimal {MAX_KEY} karakter.")
+    if not isinstance(submission.channel, Channel):
+        problem("channel", "invalid", "Kanal pengaduan tidak dikenal.")
+    if problems:
+        raise ValidationFailed(problems)
+    return Submission(
+        text=text,
+        channel=submission.channel,
+        title=title,
+        regency=regency,
+        district=district,
+        address=address,
+        lat=lat,
+        lon=lon,
+        anonymous=bool(submission.anonymous),
+        confidential=bool(submission.confidential),
+        name=name,
+        email=email,
+        phone=phone,
+        telegram_user_id=submission.telegram_user_id,
+        telegram_chat_id=submission.telegram_chat_id,
+        uploads=list(submission.uploads),
+        idempotency_key=key,
+    )
+
+
+def _clean_text(value: object, *, multiline: bool = False) -> str:
+    """Unicode-normalised text without control characters or surrounding blanks."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    if not multiline:
+        text = " ".join(text.split())
+    return text.strip()
+
+
+def _place(
+    submission: Submission, gazetteer: Gazetteer | None, problem
+) -> tuple[str | None, str | None]:
+    regency = _clean_text(submission.regency) or None
+    district = _clean_text(submission.district) or None
+    if gazetteer is None:
+        return regency, district
+    if regency is None:
+        if district is not None:
+            problem("regency", "required", "Pilih kabupaten/kota dari kecamatan tersebut.")
+        return None, None
+    found = gazetteer.regency(regency)
+    if found is None:
+        problem(
+            "regency",
+            "unknown",
+            f"Kabupaten/kota '{regency}' tidak dikenal di {gazetteer.province}.",
+        )
+        return None, None
+    if district is None:
+        return found.name, None
+    canonical = gazetteer.district(found, district)
+    if canonical is None:
+        problem("district", "unknown", f"Kecamatan '{district}' tidak ada di {found.name}.")
+    return found.name, canonical
+
+
+def _point(lat: object, lon: object, problem) -> tuple[float | None, float | None]:
+    if lat in (None, "") and lon in (None, ""):
+        return None, None
+    try:
+        lat_f, lon_f = float(lat), float(lon)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        problem("lat", "invalid", "Titik lokasi harus berupa lintang dan bujur berupa angka.")
+        return None, None
+    if not (math.isfinite(lat_f) and -90 <= lat_f <= 90):
+        problem("lat", "out_of_range", "Lintang harus di antara -90 dan 90.")
+    if not (math.isfinite(lon_f) and -180 <= lon_f <= 180):
+        problem("lon", "out_of_range", "Bujur harus di antara -180 dan 180.")
+    return lat_f, lon_f
+
+
+def _phone(raw: object, problem) -> str | None:
+    """An Indonesian number as +62…, from 08…, 628… or +628… with spaces or dashes."""
+    text = _PHONE_CHARS.sub("", _clean_text(raw))
+    if not text:
+        return None
+    if text.startswith("+"):
+        digits = text[1:]
+    elif text.startswith("0"):
+        digits = "62" + text[1:]
+    else:
+        digits = text
+    if not digits.isdigit() or not 10 <= len(digits) <= 15:
+        problem("phone", "invalid", "Nomor telepon tidak valid (contoh: 0812 3456 7890).")
+        return None
+    return "+" + digits
+
+
+def _check_uploads(uploads: list[Upload], problem) -> None:
+    if len(uploads) > MAX_FILES:
+        problem("attachments", "too_many", f"Lampiran maksimal {MAX_FILES} berkas.", max=MAX_FILES)
+        return
+    for upload in uploads:
+        if len(upload.content) == 0:
+            problem("attachments", "empty", f"Berkas '{upload.filename}' kosong.")
+        elif len(upload.content) > MAX_FILE_BYTES:
+            limit = MAX_FILE_BYTES // (1024 * 1024)
+            problem("attachments", "too_large", f"Berkas '{upload.filename}' melebihi {limit} MB.")
+        elif sniff(upload.content) is None:
+            problem(
+                "attachments",
+                "bad_type",
+                f"Berkas '{upload.filename}' bukan foto (JPEG, PNG, WebP) atau PDF.",
+            )

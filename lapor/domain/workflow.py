@@ -1,0 +1,339 @@
+"""The complaint state machine: the one place where a complaint's status changes.
+
+The table of transitions is pure data; `apply` checks an action against it, changes the
+complaint and writes the audit event in the caller's session (the caller commits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Session
+
+from lapor.domain.errors import DomainError, InvalidTransition
+from models import ActorKind, Agency, Complaint, ComplaintEvent
+from models import ComplaintStatus as S
+
+SYSTEM, REPORTER, STAFF = ActorKind.SYSTEM, ActorKind.REPORTER, ActorKind.STAFF
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    ROUTE = "route"
+    VERIFY = "verify"
+    REQUEST_INFO = "request_info"
+    PROVIDE_INFO = "provide_info"
+    FORWARD = "forward"
+    REJECT = "reject"
+    RESPOND = "respond"
+    TRANSFER = "transfer"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
+    CLOSE = "close"
+    ESCALATE = "escalate"
+
+
+class RejectReason(StrEnum):
+    NOT_COMPLAINT = "not_complaint"
+    SPAM = "spam"
+    DUPLICATE = "duplicate"
+
+
+# Stays in the same status: the action is recorded but the status is unchanged.
+SAME = "same"
+# Returns to the status the complaint had before it was put on hold.
+RESUME = "resume"
+
+ACTIVE = frozenset({S.RECEIVED, S.ROUTED, S.IN_PROGRESS, S.REOPENED})
+WITH_AGENCY = frozenset({S.ROUTED, S.IN_PROGRESS, S.REOPENED})
+TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.FORWARDED})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Which statuses an action may start from, where it leads, who may take it."""
+
+    sources: frozenset[S]
+    target: S | str
+    actors: frozenset[ActorKind]
+    needs_note: bool = False
+    needs_agency: bool = False
+    public: bool = True
+
+
+RULES: dict[Action, Rule] = {
+    Action.ROUTE: Rule(frozenset({S.RECEIVED}), S.ROUTED, frozenset({SYSTEM}), needs_agency=True),
+    Action.VERIFY: Rule(frozenset({S.RECEIVED}), S.ROUTED, frozenset({STAFF}), needs_agency=True),
+    Action.REQUEST_INFO: Rule(ACTIVE, S.NEEDS_INFO, frozenset({STAFF}), needs_note=True),
+    Action.PROVIDE_INFO: Rule(frozenset({S.NEEDS_INFO}), RESUME, frozenset({REPORTER}), True),
+    Action.FORWARD: Rule(frozenset({S.RECEIVED, S.ROUTED}), S.FORWARDED, frozenset({STAFF}), True),
+    Action.REJECT: Rule(
+        frozenset({S.RECEIVED, S.ROUTED, S.NEEDS_INFO}), S.REJECTED, frozenset({STAFF})
+    ),
+    Action.RESPOND: Rule(WITH_AGENCY, S.IN_PROGRESS, frozenset({STAFF}), needs_note=True),
+    Action.TRANSFER: Rule(
+        WITH_AGENCY, S.ROUTED, frozenset({STAFF}), needs_note=True, needs_agency=True
+    ),
+    Action.RESOLVE: Rule(
+        frozenset({S.IN_PROGRESS, S.REOPENED}), S.RESOLVED, frozenset({STAFF}), needs_note=True
+    ),
+    Action.REOPEN: Rule(frozenset({S.RESOLVED}), S.REOPENED, frozenset({REPORTER})),
+    Action.CLOSE: Rule(
+        frozenset({S.RESOLVED, S.NEEDS_INFO}), S.CLOSED, frozenset({SYSTEM, REPORTER, STAFF})
+    ),
+    Action.ESCALATE: Rule(ACTIVE, SAME, frozenset({SYSTEM, STAFF}), public=False),
+}
+
+ACTION_LABELS = {
+    Action.SUBMIT: "Pengaduan diterima",
+    Action.ROUTE: "Diteruskan otomatis ke OPD",
+    Action.VERIFY: "Diverifikasi dan diteruskan ke OPD",
+    Action.REQUEST_INFO: "Menunggu keterangan tambahan dari pelapor",
+    Action.PROVIDE_INFO: "Pelapor memberi keterangan tambahan",
+    Action.FORWARD: "Bukan wewenang daerah: diteruskan ke instansi lain",
+    Action.REJECT: "Diarsipkan",
+    Action.RESPOND: "Ditanggapi OPD",
+    Action.TRANSFER: "Dialihkan ke OPD lain",
+    Action.RESOLVE: "Dinyatakan selesai",
+    Action.REOPEN: "Dibuka kembali oleh pelapor",
+    Action.CLOSE: "Ditutup",
+    Action.ESCALATE: "Dieskalasi",
+}
+
+STATUS_LABELS = {
+    S.RECEIVED: "Diterima",
+    S.ROUTED: "Diteruskan ke OPD",
+    S.IN_PROGRESS: "Ditindaklanjuti",
+    S.NEEDS_INFO: "Menunggu keterangan pelapor",
+    S.RESOLVED: "Selesai",
+    S.REOPENED: "Dibuka kembali",
+    S.CLOSED: "Ditutup",
+    S.REJECTED: "Diarsipkan",
+    S.FORWARDED: "Diteruskan ke instansi lain",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who takes an action: the system, the reporter, or a staff user (by id)."""
+
+    kind: ActorKind
+    user_id: int | None = None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(SYSTEM)
+
+    @classmethod
+    def reporter(cls) -> Actor:
+        return cls(REPORTER)
+
+    @classmethod
+    def staff(cls, user_id: int) -> Actor:
+        return cls(STAFF, user_id)
+
+
+@dataclass
+class Change:
+    """What an action carries besides itself: a note, a target agency, a reason."""
+
+    note: str | None = None
+    agency: Agency | None = None
+    reason: RejectReason | None = None
+    duplicate_of: Complaint | None = None
+    data: dict[str, object] = field(default_factory=dict)
+
+
+def allowed_actions(status: S, actor_kind: ActorKind) -> list[Action]:
+    """The actions an actor of this kind may take on a complaint in this status."""
+    return [a for a, r in RULES.items() if status in r.sources and actor_kind in r.actors]
+
+
+def next_status(status: S, action: Action, actor_kind: ActorKind, resume: S | None = None) -> S:
+    """The status an action leads to, or InvalidTransition when it is not allowed."""
+    rule = RULES.get(action)
+    if rule is None:
+        raise InvalidTransition(f"Tindakan tidak dikenal: {action}.", action=str(action))
+    if actor_kind not in rule.actors:
+        raise InvalidTransition(
+            f"Tindakan '{ACTION_LABELS[action]}' tidak boleh dilakukan oleh {actor_kind}.",
+            action=str(action),
+            status=str(status),
+        )
+    if status not in rule.sources:
+        raise InvalidTransition(
+            f"Tindakan '{ACTION_LABELS[action]}' tidak dapat dilakukan pada pengaduan "
+            f"berstatus '{STATUS_LABELS[status]}'.",
+            action=str(action),
+            status=str(status),
+        )
+    if rule.target == SAME:
+        return status
+    if rule.target == RESUME:
+        return resume or S.RECEIVED
+    return S(rule.target)
+
+
+def apply(
+    session: Session,
+    complaint: Complaint,
+    action: Action,
+    *,
+    actor: Actor,
+    now: datetime,
+    change: Change | None = None,
+) -> ComplaintEvent:
+    """Take an action on a complaint: check it, change the complaint, add its audit event."""
+    change = change or Change()
+    before = complaint.status
+    after = next_status(before, action, actor.kind, complaint.resume_status)
+    rule = RULES[action]
+    note = (change.note or "").strip() or None
+    _check_requirements(complaint, action, rule, note, change)
+    data = dict(change.data)
+    _EFFECTS[action](complaint, change, now, data)
+    complaint.status = after
+    complaint.updated_at = now
+    event = ComplaintEvent(
+        complaint_id=complaint.id,
+        at=now,
+        actor_kind=actor.kind,
+        actor_user_id=actor.user_id,
+        action=action.value,
+        status_from=before,
+        status_to=after,
+        note=note,
+        public=rule.public,
+        data=data,
+    )
+    session.add(complaint)
+    session.add(event)
+    return event
+
+
+def record_submission(
+    session: Session, complaint: Complaint, *, actor: Actor, now: datetime
+) -> ComplaintEvent:
+    """The first event of every complaint: it came in."""
+    event = ComplaintEvent(
+        complaint_id=complaint.id,
+        at=now,
+        actor_kind=actor.kind,
+        action=Action.SUBMIT.value,
+        status_from=None,
+        status_to=complaint.status,
+        data={"channel": complaint.channel.value},
+    )
+    session.add(event)
+    return event
+
+
+def _check_requirements(
+    complaint: Complaint, action: Action, rule: Rule, note: str | None, change: Change
+) -> None:
+    if rule.needs_note and not note:
+        raise DomainError("Catatan wajib diisi untuk tindakan ini.", code="note_required")
+    if rule.needs_agency:
+        agency = change.agency
+        if agency is None:
+            raise DomainError("OPD tujuan wajib dipilih.", code="agency_required")
+        if agency.kind == "external" or not agency.active:
+            raise DomainError(
+                "OPD tujuan tidak aktif atau bukan OPD daerah.", code="agency_not_allowed"
+            )
+        if action == Action.TRANSFER and agency.id == complaint.agency_id:
+            raise DomainError(
+                "Pengaduan sudah berada di OPD tersebut; pilih OPD lain.", code="same_agency"
+            )
+    if action == Action.REJECT:
+        if change.reason is None:
+            raise DomainError("Alasan pengarsipan wajib dipilih.", code="reason_required")
+        if change.reason == RejectReason.DUPLICATE:
+            if change.duplicate_of is None or change.duplicate_of.id == complaint.id:
+                raise DomainError(
+                    "Sebutkan pengaduan asli yang diduplikasi.", code="duplicate_of_required"
+                )
+
+
+def _route(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    assert change.agency is not None
+    data["agency"] = change.agency.code
+    complaint.agency_id = change.agency.id
+    complaint.routed_at = now
+
+
+def _transfer(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    assert change.agency is not None
+    data["from_agency_id"] = complaint.agency_id
+    _route(complaint, change, now, data)
+
+
+def _request_info(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    complaint.resume_status = complaint.status
+
+
+def _provide_info(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    complaint.resume_status = None
+
+
+def _forward(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    target = change.agency.name if change.agency is not None else change.note
+    complaint.forwarded_to = (target or "")[:200]
+    data["forwarded_to"] = complaint.forwarded_to
+    complaint.closed_at = now
+
+
+def _reject(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    assert change.reason is not None
+    complaint.rejection_reason = change.reason.value
+    data["reason"] = change.reason.value
+    if change.duplicate_of is not None:
+        complaint.duplicate_of_id = change.duplicate_of.id
+        data["duplicate_of"] = change.duplicate_of.tracking_code
+    complaint.closed_at = now
+
+
+def _respond(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    if complaint.first_response_at is None:
+        complaint.first_response_at = now
+
+
+def _resolve(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    _respond(complaint, change, now, data)
+    complaint.resolved_at = now
+
+
+def _reopen(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    complaint.resolved_at = None
+
+
+def _close(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    complaint.resume_status = None
+    complaint.closed_at = now
+
+
+def _escalate(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    complaint.escalation_level += 1
+    data["level"] = complaint.escalation_level
+
+
+def _nothing(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    """Actions whose only effect is the status change and the event."""
+
+
+_EFFECTS = {
+    Action.ROUTE: _route,
+    Action.VERIFY: _route,
+    Action.REQUEST_INFO: _request_info,
+    Action.PROVIDE_INFO: _provide_info,
+    Action.FORWARD: _forward,
+    Action.REJECT: _reject,
+    Action.RESPOND: _respond,
+    Action.TRANSFER: _transfer,
+    Action.RESOLVE: _resolve,
+    Action.REOPEN: _reopen,
+    Action.CLOSE: _close,
+    Action.ESCALATE: _escalate,
+}

@@ -1,0 +1,194 @@
+"""The SQLModel tables of Lapor; nothing but tables and the bases they share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import declared_attr
+from sqlmodel import Field, SQLModel
+
+from models.enums import ActorKind, AgencyKind, Channel, ComplaintStatus, Role
+from models.types import UTCDateTime, enum_type
+
+__all__ = [
+    "ActorKind",
+    "Agency",
+    "AgencyKind",
+    "Attachment",
+    "Channel",
+    "Complaint",
+    "ComplaintBase",
+    "ComplaintEvent",
+    "ComplaintStatus",
+    "Feedback",
+    "IntakeRequest",
+    "Reporter",
+    "Role",
+    "User",
+]
+
+
+def _timestamp(*, index: bool = False, nullable: bool = True) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, index=index, nullable=nullable)
+
+
+class Agency(SQLModel, table=True):
+    """An OPD of the region, or an outside body complaints can be forwarded to."""
+
+    __tablename__ = "agency"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=200)
+    short_name: str = Field(max_length=80)
+    kind: AgencyKind = Field(sa_type=enum_type(AgencyKind))
+    parent_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    active: bool = Field(default=True)
+    email: str | None = Field(default=None, max_length=254)
+    telegram_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class User(SQLModel, table=True):
+    """A staff account: officer of one OPD, verifier, supervisor or admin."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True, index=True)
+    full_name: str = Field(default="", max_length=120)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(sa_type=enum_type(Role))
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    active: bool = Field(default=True)
+    created_at: datetime = _timestamp(nullable=False)
+
+
+class Reporter(SQLModel, table=True):
+    """Who filed a complaint and how to reach them; shown only where privacy allows."""
+
+    __tablename__ = "reporter"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str | None = Field(default=None, max_length=120)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=20)
+    telegram_user_id: int | None = Field(
+        default=None, sa_type=sa.BigInteger, unique=True, index=True
+    )
+    telegram_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    created_at: datetime = _timestamp(nullable=False)
+
+
+class ComplaintBase(SQLModel):
+    """The fields a reporter supplies, shared by the table and the API schemas."""
+
+    title: str = Field(default="", max_length=150)
+    text: str = Field(sa_type=sa.Text)
+    regency: str | None = Field(default=None, max_length=100)
+    district: str | None = Field(default=None, max_length=100)
+    address: str | None = Field(default=None, max_length=300)
+    lat: float | None = None
+    lon: float | None = None
+    anonymous: bool = False
+    confidential: bool = False
+
+
+class Complaint(ComplaintBase, table=True):
+    """A complaint and where it stands; its history is in ComplaintEvent."""
+
+    __tablename__ = "complaint"
+
+    @declared_attr  # type: ignore[misc]
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        # Every UPDATE checks the version it read, so two writers racing on one complaint
+        # (two sweeps, two officers) cannot both win: the loser gets StaleDataError.
+        return {"version_id_col": cls.__table__.c.row_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    tracking_code: str = Field(max_length=10, unique=True, index=True)
+    channel: Channel = Field(sa_type=enum_type(Channel))
+    status: ComplaintStatus = Field(sa_type=enum_type(ComplaintStatus), index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    reporter_id: int | None = Field(default=None, foreign_key="reporter.id", index=True)
+    routing_label: str | None = Field(default=None, max_length=120)
+    routing_confidence: float | None = None
+    model_version: str | None = Field(default=None, max_length=64)
+    escalation_level: int = Field(default=0)
+    resume_status: ComplaintStatus | None = Field(
+        default=None, sa_type=enum_type(ComplaintStatus), nullable=True
+    )
+    forwarded_to: str | None = Field(default=None, max_length=200)
+    rejection_reason: str | None = Field(default=None, max_length=40)
+    duplicate_of_id: int | None = Field(default=None, foreign_key="complaint.id")
+    row_version: int = Field(default=1, nullable=False)
+    received_at: datetime = _timestamp(index=True, nullable=False)
+    updated_at: datetime = _timestamp(nullable=False)
+    routed_at: datetime | None = _timestamp()
+    first_response_at: datetime | None = _timestamp()
+    resolved_at: datetime | None = _timestamp()
+    closed_at: datetime | None = _timestamp()
+    verification_due_at: datetime | None = _timestamp()
+    response_due_at: datetime | None = _timestamp()
+    resolution_due_at: datetime | None = _timestamp()
+
+
+class ComplaintEvent(SQLModel, table=True):
+    """One line of a complaint's append-only audit trail."""
+
+    __tablename__ = "complaint_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    at: datetime = _timestamp(nullable=False)
+    actor_kind: ActorKind = Field(sa_type=enum_type(ActorKind))
+    actor_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    action: str = Field(max_length=30)
+    status_from: ComplaintStatus | None = Field(
+        default=None, sa_type=enum_type(ComplaintStatus), nullable=True
+    )
+    status_to: ComplaintStatus = Field(sa_type=enum_type(ComplaintStatus))
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    public: bool = Field(default=True)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class Attachment(SQLModel, table=True):
+    """A file a reporter sent with a complaint, stored under the data directory."""
+
+    __tablename__ = "attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="complaint_event.id")
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    path: str = Field(max_length=300)
+    created_at: datetime = _timestamp(nullable=False)
+
+
+class Feedback(SQLModel, table=True):
+    """The reporter's rating of how a complaint was resolved."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (sa.CheckConstraint("rating BETWEEN 1 AND 5", name="ck_feedback_rating"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    rating: int
+    comment: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _timestamp(nullable=False)
+
+
+class IntakeRequest(SQLModel, table=True):
+    """An idempotency key already used for intake, and the complaint it made."""
+
+    __tablename__ = "intake_request"
+
+    key: str = Field(primary_key=True, max_length=200)
+    fingerprint: str = Field(max_length=64)
+    complaint_id: int = Field(foreign_key="complaint.id")
+    created_at: datetime = _timestamp(nullable=False)

@@ -1,0 +1,171 @@
+"""Test fixtures: every database test runs on the embedded default (SQLite + embedded Redis)
+and, when they are reachable, on PostgreSQL + Redis. Under CI=true the services must be there."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel
+
+from lapor import create_app, db, region
+from lapor.embedded_redis import EmbeddedRedis
+from lapor.settings import Settings
+from lapor.storage import AttachmentStore
+
+PG_URL = os.environ.get("LAPOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("LAPOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@dataclass
+class Backend:
+    name: str
+    database_url: str  # for "embedded": a migrated template SQLite file to copy per test
+    redis_url: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.name == "embedded"
+
+
+def _unavailable(what: str, exc: Exception) -> None:
+    message = f"{what} not reachable: {exc}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: services are required)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def embedded_server(tmp_path_factory) -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated and seeded SQLite file; each test gets a copy (much faster than migrating)."""
+    path = tmp_path_factory.mktemp("template") / "lapor.db"
+    url = f"sqlite:///{path}"
+    db.migrate(url)
+    _seed(url)
+    db.dispose_all()
+    return path
+
+
+def _seed(url: str) -> None:
+    registry = region.registry_for("kalteng")
+    with Session(db.engine_for(url)) as session:
+        region.seed_agencies(session, registry)
+        session.commit()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh database on the PostgreSQL server for this test session, migrated."""
+    admin_url = sa.make_url(_with_driver(PG_URL))
+    try:
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        _unavailable("PostgreSQL", exc)
+    name = f"lapor_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        db.migrate(url)
+        yield url
+    finally:
+        db.dispose_all()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _with_driver(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture(scope="session")
+def real_redis() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except (redis.RedisError, OSError) as exc:
+        _unavailable("Redis", exc)
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session", params=["embedded", "services"])
+def backend(request) -> Backend:
+    if request.param == "embedded":
+        template = request.getfixturevalue("sqlite_template")
+        server = request.getfixturevalue("embedded_server")
+        return Backend("embedded", str(template), server.url)
+    return Backend(
+        "services",
+        request.getfixturevalue("postgres_database"),
+        request.getfixturevalue("real_redis"),
+    )
+
+
+@pytest.fixture
+def settings(backend: Backend, tmp_path: Path) -> Iterator[Settings]:
+    """Settings of a clean installation: empty tables (agencies seeded), empty Redis."""
+    data_dir = tmp_path / "instance"
+    data_dir.mkdir()
+    if backend.is_sqlite:
+        shutil.copy(backend.database_url, data_dir / "lapor.db")
+        database_url = f"sqlite:///{data_dir / 'lapor.db'}"
+    else:
+        database_url = backend.database_url
+        _truncate(database_url)
+        _seed(database_url)
+    redis.Redis.from_url(backend.redis_url).flushdb()
+    yield Settings(
+        env="test",
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url=backend.redis_url,
+        secret_key="test-secret",
+    ).completed()
+    if backend.is_sqlite:
+        db.engine_for(database_url).dispose()
+
+
+def _truncate(url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with db.engine_for(url).begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def session(settings: Settings) -> Iterator[Session]:
+    with Session(db.engine_for(settings.database_url), expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def store(settings: Settings) -> AttachmentStore:
+    return AttachmentStore(settings.attachments_dir)
+
+
+@pytest.fixture
+def app(settings: Settings):
+    app = create_app(settings)
+    app.config.update(TESTING=True)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,283 @@
+"""The intake service: validation, privacy flags, attachments, idempotency, atomicity."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from lapor import db
+from lapor.domain import tracking
+from lapor.domain.errors import IdempotencyConflict, ValidationFailed
+from lapor.domain.files import MAX_FILE_BYTES
+from lapor.domain.intake import RoutingDecision, Submission, Upload, submit, validate
+from lapor.region import gazetteer_for
+from models import (
+    Attachment,
+    Channel,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    IntakeRequest,
+    Reporter,
+)
+
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
+PDF = b"%PDF-1.7\n" + b"x" * 100
+GAZETTEER = gazetteer_for("kalteng")
+
+
+def _counts(session: Session) -> dict[str, int]:
+    return {
+        model.__name__: session.exec(select(func.count()).select_from(model)).one()
+        for model in (Complaint, ComplaintEvent, Attachment, Reporter, IntakeRequest)
+    }
+
+
+def _files(settings) -> list:
+    return [p for p in settings.attachments_dir.rglob("*") if p.is_file()]
+
+
+def test_a_complete_submission_is_stored_with_reporter_files_and_event(session, store, settings):
+    submission = Submission(
+        text="Lampu jalan mati sejak seminggu di Jl. G. Obos",
+        title="  Lampu   jalan mati ",
+        regency="palangka raya",
+        district="jekan raya",
+        address="Jl. G. Obos IX",
+        lat=-2.21,
+        lon=113.9,
+        name="Siti",
+        email="Siti@Example.ID",
+        phone="0812-3456-7890",
+        uploads=[Upload("foto jalan.JPG", JPEG), Upload("../../surat.pdf", PDF)],
+    )
+    result = submit(session, submission, now=NOW, store=store, gazetteer=GAZETTEER)
+    session.commit()
+    complaint = result.complaint
+    assert result.created
+    assert tracking.normalize(complaint.tracking_code) == complaint.tracking_code
+    assert complaint.status == ComplaintStatus.RECEIVED
+    assert complaint.title == "Lampu jalan mati"
+    assert (complaint.regency, complaint.district) == ("Kota Palangka Raya", "Jekan Raya")
+    assert complaint.received_at == NOW
+    reporter = session.get(Reporter, complaint.reporter_id)
+    assert (reporter.email, reporter.phone) == ("siti@example.id", "+6281234567890")
+    files = session.exec(select(Attachment).order_by(Attachment.id)).all()
+    assert [(f.filename, f.content_type) for f in files] == [
+        ("foto jalan.jpg", "image/jpeg"),
+        ("surat.pdf", "application/pdf"),
+    ]
+    for row in files:
+        path = store.open(row.path)
+        assert path.read_bytes() in (JPEG, PDF)
+        assert settings.attachments_dir.resolve() in path.parents
+    event = session.exec(select(ComplaintEvent)).one()
+    assert (event.action, event.status_from, event.status_to) == ("submit", None, "received")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "code"),
+    [
+        ({"text": "   "}, "text", "too_short"),
+        ({"text": "x" * 5001}, "text", "too_long"),
+        ({"title": "t" * 151}, "title", "too_long"),
+        ({"regency": "Jakarta Selatan"}, "regency", "unknown"),
+        ({"regency": "Kapuas", "district": "Jekan Raya"}, "district", "unknown"),
+        ({"district": "Jekan Raya"}, "regency", "required"),
+        ({"lat": 95, "lon": 113}, "lat", "out_of_range"),
+        ({"lat": -2.2, "lon": 200}, "lon", "out_of_range"),
+        ({"lat": "abc", "lon": 1}, "lat", "invalid"),
+        ({"lat": float("nan"), "lon": 1}, "lat", "out_of_range"),
+        ({"email": "bukan-email"}, "email", "invalid"),
+        ({"phone": "12ab"}, "phone", "invalid"),
+        ({"phone": "0812"}, "phone", "invalid"),
+        ({"name": "n" * 121}, "name", "too_long"),
+        ({"uploads": [Upload("a.exe", b"MZ\x90\x00")]}, "attachments", "bad_type"),
+        ({"uploads": [Upload("x.jpg", b"")]}, "attachments", "empty"),
+        ({"uploads": [Upload("b.jpg", JPEG + b"0" * MAX_FILE_BYTES)]}, "attachments", "too_large"),
+        ({"uploads": [Upload(f"{i}.jpg", JPEG) for i in range(6)]}, "attachments", "too_many"),
+        ({"idempotency_key": "k" * 201}, "idempotency_key", "too_long"),
+    ],
+)
+def test_field_rules_name_the_field_and_store_nothing(
+    session, store, settings, changes, field, code
+):
+    values = {"text": "Jalan rusak parah di desa kami", **changes}
+    with pytest.raises(ValidationFailed) as failed:
+        submit(session, Submission(**values), now=NOW, store=store, gazetteer=GAZETTEER)
+    problem = failed.value.fields[field]
+    assert problem.code == code and problem.message
+    session.rollback()
+    assert set(_counts(session).values()) == {0}
+    assert _files(settings) == []
+
+
+def test_validation_reports_every_field_at_once():
+    with pytest.raises(ValidationFailed) as failed:
+        validate(Submission(text="", email="x", phone="1"))
+    assert set(failed.value.fields) == {"text", "email", "phone"}
+
+
+def test_text_is_cleaned_of_control_characters_but_keeps_lines():
+    clean = validate(Submission(text="Baris satu\r\nbaris\x00 dua\x1b"))
+    assert clean.text == "Baris satu\nbaris dua"
+
+
+@pytest.mark.parametrize("raw", ["08123456789", "+62 812-3456-789", "628123456789"])
+def test_indonesian_phone_numbers_are_normalised(raw):
+    assert validate(Submission(text="Isi pengaduan", phone=raw)).phone == "+628123456789"
+
+
+def test_privacy_flags_are_independent_and_kept(session, store):
+    for anonymous in (False, True):
+        for confidential in (False, True):
+            complaint = submit(
+                session,
+                Submission(
+                    text="Pungutan liar di sekolah",
+                    anonymous=anonymous,
+                    confidential=confidential,
+                    name="Budi",
+                ),
+                now=NOW,
+                store=store,
+            ).complaint
+            assert (complaint.anonymous, complaint.confidential) == (anonymous, confidential)
+            # The reporter is stored even when anonymous: notifications still reach them.
+            assert complaint.reporter_id is not None
+
+
+def test_same_idempotency_key_makes_one_complaint(session, store):
+    submission = Submission(
+        text="Sampah menumpuk", idempotency_key="form-123", uploads=[Upload("a.jpg", JPEG)]
+    )
+    first = submit(session, submission, now=NOW, store=store)
+    session.commit()
+    again = submit(session, submission, now=NOW, store=store)
+    session.commit()
+    assert first.created and not again.created
+    assert again.complaint.id == first.complaint.id
+    assert _counts(session)["Complaint"] == 1
+    assert _counts(session)["Attachment"] == 1
+
+
+def test_idempotency_keys_are_per_channel(session, store):
+    web = submit(
+        session, Submission(text="Sampah menumpuk", idempotency_key="7"), now=NOW, store=store
+    )
+    bot = submit(
+        session,
+        Submission(text="Sampah menumpuk", idempotency_key="7", channel=Channel.TELEGRAM),
+        now=NOW,
+        store=store,
+    )
+    assert web.complaint.id != bot.complaint.id
+
+
+def test_reusing_a_key_for_other_content_is_refused(session, store):
+    submit(session, Submission(text="Sampah menumpuk", idempotency_key="k1"), now=NOW, store=store)
+    session.commit()
+    with pytest.raises(IdempotencyConflict):
+        submit(
+            session,
+            Submission(text="Hal lain sama sekali", idempotency_key="k1"),
+            now=NOW,
+            store=store,
+        )
+
+
+def test_concurrent_duplicates_make_one_complaint(settings, store):
+    """Two requests with one key racing through separate transactions: one complaint."""
+    submission = Submission(text="Air PDAM keruh", idempotency_key="race")
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def post() -> None:
+        barrier.wait()
+        try:
+            results.append(
+                db.run_in_transaction(
+                    settings, lambda s: submit(s, submission, now=NOW, store=store).complaint.id
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(set(results)) == 1
+    with Session(db.engine_for(settings.database_url)) as check:
+        assert _counts(check)["Complaint"] == 1
+
+
+def test_a_failure_midway_leaves_no_rows_and_no_files(settings, store):
+    """The second file cannot be written: nothing of the complaint may remain."""
+
+    class FailingStore(type(store)):
+        def save(self, session, content, extension):
+            if content == PDF:
+                raise OSError("disk full")
+            return super().save(session, content, extension)
+
+    failing = FailingStore(settings.attachments_dir)
+    submission = Submission(
+        text="Banjir di jalan", name="Ani", uploads=[Upload("a.jpg", JPEG), Upload("b.pdf", PDF)]
+    )
+    with pytest.raises(OSError):
+        db.run_in_transaction(settings, lambda s: submit(s, submission, now=NOW, store=failing))
+    with Session(db.engine_for(settings.database_url)) as check:
+        assert set(_counts(check).values()) == {0}
+    assert _files(settings) == []
+
+
+def test_a_sure_router_disposes_and_an_unsure_one_leaves_it_for_triage(session, store):
+    def router_saying(auto: bool):
+        return lambda _sub: RoutingDecision(
+            "Dinas Kesehatan", 0.97 if auto else 0.4, "DINKES", auto, "m1"
+        )
+
+    sure = submit(
+        session,
+        Submission(text="Puskesmas tutup siang"),
+        now=NOW,
+        store=store,
+        router=router_saying(True),
+    ).complaint
+    unsure = submit(
+        session,
+        Submission(text="Puskesmas tutup siang lagi"),
+        now=NOW,
+        store=store,
+        router=router_saying(False),
+    ).complaint
+    session.commit()
+    assert sure.status == ComplaintStatus.ROUTED and sure.agency_id is not None
+    assert sure.routing_confidence == 0.97 and sure.model_version == "m1"
+    assert unsure.status == ComplaintStatus.RECEIVED and unsure.agency_id is None
+    assert unsure.routing_label == "Dinas Kesehatan"
+    actions = session.exec(
+        select(ComplaintEvent.action).where(ComplaintEvent.complaint_id == sure.id)
+    ).all()
+    assert actions == ["submit", "route"]
+
+
+def test_telegram_reporters_are_one_row_per_account(session, store):
+    for text in ("Jalan rusak satu", "Jalan rusak dua"):
+        submit(
+            session,
+            Submission(
+                text=text, channel=Channel.TELEGRAM, telegram_user_id=4242, telegram_chat_id=4242
+            ),
+            now=NOW,
+            store=store,
+        )
+    assert _counts(session)["Reporter"] == 1
