@@ -1,0 +1,86 @@
+"""`lapor run` as a new user starts it: the whole system comes up, and Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from lapor import embedded_redis
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); it is dead for our purposes.
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+@pytest.mark.slow
+def test_lapor_run_starts_everything_and_ctrl_c_stops_everything(tmp_path):
+    port = _free_port()
+    data_dir = tmp_path / "instance"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LAPOR_") and k != "TELEGRAM_BOT_TOKEN"
+    }
+    env["LAPOR_DATA_DIR"] = str(data_dir)
+    lapor = Path(sys.executable).parent / "lapor"
+    process = subprocess.Popen(
+        [str(lapor), "run", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if "Lapor siap" in line:
+                break
+        assert any("Lapor siap" in line for line in output), "".join(output)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            health = json.load(response)
+        assert health["status"] == "ok"
+        assert health["database"]["backend"] == "sqlite"
+        assert health["redis"]["backend"] == "embedded"
+        assert embedded_redis.is_running(data_dir)
+    finally:
+        process.send_signal(signal.SIGINT)  # what Ctrl-C sends to the foreground process
+        rest, _ = process.communicate(timeout=60)
+        output.append(rest)
+    text = "".join(output)
+    assert process.returncode is not None
+    pids = [int(p) for p in re.findall(r"started \(pid=(\d+)\)", text)]
+    assert {name for name in re.findall(r"(\w+) started \(pid=", text)} == {"web", "worker", "cron"}
+    time.sleep(0.5)
+    assert [pid for pid in pids if _alive(pid)] == [], text
+    assert not embedded_redis.is_running(data_dir)
+    assert "Redis tertanam dihentikan" in text
