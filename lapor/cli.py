@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
 from pathlib import Path
 
 import click
@@ -260,3 +262,171 @@ def _print_complaint(view: dict) -> None:
     for event in view["events"]:
         note = f" — {event['note']}" if event["note"] else ""
         click.echo(f"  {event['at']}  {event['label']} [{event['actor']}]{note}")
+
+
+# --- routing ---------------------------------------------------------------------------
+
+
+def _router():
+    from lapor.routing import service
+
+    router = service.current_router(_settings())
+    if router is None:
+        raise click.ClickException(
+            "Belum ada model yang dapat dipakai. Jalankan `lapor model train`."
+        )
+    return router
+
+
+@main.command("route")
+@click.argument("text", required=False)
+@click.option(
+    "--batch",
+    "batch",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV dengan kolom 'text'; satu baris JSON per baris, berurutan.",
+)
+@click.option("--regency", help="Kabupaten/kota lokasi (untuk urusan kelurahan/kecamatan).")
+@click.option("--explain", is_flag=True, help="Sertakan kata-kata yang paling menentukan.")
+def route_command(text: str | None, batch: Path | None, regency: str | None, explain: bool):
+    """Tentukan OPD tujuan sebuah teks pengaduan (JSON)."""
+    from lapor.routing.dataset import DatasetError, read_texts
+
+    if (text is None) == (batch is None):
+        raise click.UsageError("Berikan TEXT atau --batch FILE.csv (salah satu).")
+    router = _router()
+    if batch is not None:
+        try:
+            texts = read_texts(batch)
+        except DatasetError as exc:
+            raise click.ClickException(str(exc)) from exc
+        for start in range(0, len(texts), 1000):
+            for decision in router.decide_many(texts[start : start + 1000]):
+                click.echo(json.dumps(decision.as_json(), ensure_ascii=False))
+        return
+    decision = router.decide(text, regency)
+    body = decision.as_json()
+    body["model_version"] = decision.model_version
+    if explain:
+        body["explanation"] = router.explain(text, decision.label)
+    click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+
+
+@main.group("model")
+def model_group() -> None:
+    """Latih, nilai, dan kelola model penentu OPD."""
+
+
+@model_group.command("train")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV pelatihan (format complaints.csv atau text,label). Bawaan: data terlampir.",
+)
+def model_train(data: Path | None) -> None:
+    """Latih model baru dari data dan koreksi petugas, lalu jadikan model aktif."""
+    from lapor.routing import service
+    from lapor.routing.dataset import DatasetError
+
+    try:
+        trained = service.train_and_promote(
+            _settings(), now=utcnow(), data=data, progress=_progress()
+        )
+    except DatasetError as exc:
+        raise click.ClickException(str(exc)) from exc
+    scores = trained.metadata["out_of_fold"]
+    click.echo(
+        f"Model {trained.version} aktif: macro-F1 {scores['macro_f1']:.3f}, akurasi "
+        f"{scores['accuracy']:.3f}, ambang {trained.threshold:.3f} (otomatis "
+        f"{scores['auto_coverage']:.0%} dengan ketepatan {scores['auto_precision']:.1%}), "
+        f"{trained.metadata['train_seconds']} detik."
+    )
+
+
+def _progress():
+    """A progress reporter printing each training stage with the time elapsed."""
+    started = time.perf_counter()
+    steps = itertools.count(1)
+
+    def report(message: str) -> None:
+        click.echo(f"[{next(steps)}] {time.perf_counter() - started:5.1f}s  {message}", err=True)
+
+    return report
+
+
+@model_group.command("evaluate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def model_evaluate(file: Path) -> None:
+    """Nilai model aktif pada CSV berlabel (format complaints.csv atau text,label)."""
+    from lapor.routing.dataset import DatasetError, read_examples
+    from lapor.routing.model import evaluate
+
+    router = _router()
+    try:
+        examples = read_examples(file, known_labels=router.model.labels)
+    except DatasetError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not examples:
+        raise click.ClickException("Berkas tidak berisi contoh berlabel.")
+    result = evaluate(router.model, examples, threshold=router.model.threshold)
+    click.echo(
+        json.dumps(
+            {
+                "model_version": router.model.version,
+                "n": result.n,
+                "accuracy": round(result.accuracy, 4),
+                "macro_f1": round(result.macro_f1, 4),
+                "threshold": round(result.threshold, 4),
+                "auto_precision": round(result.auto_precision, 4),
+                "auto_coverage": round(result.auto_coverage, 4),
+                "per_label": result.per_label,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+
+
+@model_group.command("retrain")
+@click.option("--enqueue", is_flag=True, help="Jalankan sebagai job RQ, bukan di sini.")
+def model_retrain(enqueue: bool) -> None:
+    """Latih ulang dengan koreksi baru; promosikan hanya bila tidak lebih buruk."""
+    from lapor import jobs
+    from lapor.routing import service
+
+    if enqueue:
+        job = jobs.enqueue_retrain(_settings())
+        click.echo(f"Job {job.id} masuk antrean {job.origin}.")
+        return
+    result = service.retrain(_settings(), now=utcnow(), progress=_progress())
+    click.echo(json.dumps(result.__dict__, ensure_ascii=False, indent=2))
+
+
+@model_group.command("rollback")
+def model_rollback() -> None:
+    """Kembali ke model aktif sebelumnya."""
+    from lapor.routing import service
+    from lapor.routing.artifacts import ModelError
+
+    try:
+        version = service.model_store(_settings()).rollback()
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Model {version} aktif kembali.")
+
+
+@model_group.command("list")
+def model_list() -> None:
+    """Daftar model tersimpan; yang aktif ditandai *."""
+    from lapor.routing import service
+
+    store = service.model_store(_settings())
+    current = store.current_version()
+    for version in store.versions():
+        meta = store.metadata(version)
+        scores = meta.get("out_of_fold", {})
+        mark = "*" if version == current else " "
+        click.echo(
+            f"{mark} {version}  macro-F1 {scores.get('macro_f1', 0):.3f}  "
+            f"sklearn {meta.get('sklearn_version')}  contoh {meta.get('n_examples')}"
+        )

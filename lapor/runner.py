@@ -22,6 +22,7 @@ from honcho.manager import Manager
 from lapor.bootstrap import initialise
 from lapor.embedded_redis import EmbeddedRedis
 from lapor.settings import Settings
+from lapor.timefmt import utcnow
 
 
 def run_system(settings: Settings, procfile: Path, host: str, port: int) -> int:
@@ -30,6 +31,7 @@ def run_system(settings: Settings, procfile: Path, host: str, port: int) -> int:
     _refuse_busy_port(host, port)
     counts = initialise(settings)
     click.echo(f"Basis data siap ({_describe_db(settings)}); OPD: {counts}.")
+    ensure_model(settings)
     server = EmbeddedRedis(settings.data_dir) if settings.uses_embedded_redis else None
     env = _child_environment(settings, host, port)
     try:
@@ -48,6 +50,23 @@ def run_system(settings: Settings, procfile: Path, host: str, port: int) -> int:
         if server is not None:
             server.stop()
             click.echo("Redis tertanam dihentikan.")
+
+
+def ensure_model(settings: Settings) -> None:
+    """Train the default routing model on first start (without one, all goes to triage)."""
+    from lapor.routing import service
+
+    if service.model_store(settings).current_version() is not None:
+        return
+    click.echo("Melatih model penentu OPD bawaan (sekali, pada start pertama)...")
+    trained = service.train_and_promote(
+        settings, now=utcnow(), progress=lambda message: click.echo(f"  model: {message}")
+    )
+    scores = trained.metadata["out_of_fold"]
+    click.echo(
+        f"  model {trained.version}: macro-F1 {scores['macro_f1']:.3f}, "
+        f"{trained.metadata['train_seconds']} detik"
+    )
 
 
 def _processes(procfile: Path, settings: Settings) -> dict[str, str]:

@@ -26,6 +26,7 @@ __all__ = [
     "IntakeRequest",
     "Reporter",
     "Role",
+    "RoutingExample",
     "User",
 ]
 
@@ -191,4 +192,18 @@ class IntakeRequest(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     fingerprint: str = Field(max_length=64)
     complaint_id: int = Field(foreign_key="complaint.id")
+    created_at: datetime = _timestamp(nullable=False)
+
+
+class RoutingExample(SQLModel, table=True):
+    """A person's routing decision (verification, transfer, forward): a label to learn from."""
+
+    __tablename__ = "routing_example"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    agency_code: str = Field(max_length=40)
+    source: str = Field(max_length=20)
+    text: str = Field(sa_type=sa.Text)
+    regency: str | None = Field(default=None, max_length=100)
     created_at: datetime = _timestamp(nullable=False)

@@ -2,8 +2,16 @@
 
 from rq import cron
 
-from workers import maintenance
+from lapor import jobs
+from workers import maintenance, routing
 
 cron.register(
-    maintenance.remove_stale_uploads, queue_name="lapor-low", cron="17 * * * *", job_timeout=300
+    maintenance.remove_stale_uploads, queue_name=jobs.LOW, cron="17 * * * *", job_timeout=300
+)
+# Sundays 02:30 WIB (19:30 UTC on Saturday): learn from the week's corrections.
+cron.register(
+    routing.retrain_model,
+    queue_name=jobs.LOW,
+    cron="30 19 * * 6",
+    job_timeout=jobs.RETRAIN.timeout,
 )

@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from lapor.domain.errors import DomainError, InvalidTransition
-from models import ActorKind, Agency, Complaint, ComplaintEvent
+from models import ActorKind, Agency, Complaint, ComplaintEvent, RoutingExample
 from models import ComplaintStatus as S
 
 SYSTEM, REPORTER, STAFF = ActorKind.SYSTEM, ActorKind.REPORTER, ActorKind.STAFF
@@ -49,6 +49,8 @@ RESUME = "resume"
 ACTIVE = frozenset({S.RECEIVED, S.ROUTED, S.IN_PROGRESS, S.REOPENED})
 WITH_AGENCY = frozenset({S.ROUTED, S.IN_PROGRESS, S.REOPENED})
 TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.FORWARDED})
+# A person choosing where a complaint belongs: each such choice teaches the next model.
+TEACHING_ACTIONS = frozenset({Action.VERIFY, Action.TRANSFER, Action.FORWARD})
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,17 @@ def apply(
     )
     session.add(complaint)
     session.add(event)
+    if action in TEACHING_ACTIONS and change.agency is not None:
+        session.add(
+            RoutingExample(
+                complaint_id=complaint.id,
+                agency_code=change.agency.code,
+                source=action.value,
+                text=complaint.text,
+                regency=complaint.regency,
+                created_at=now,
+            )
+        )
     return event
 
 

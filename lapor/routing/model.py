@@ -1,0 +1,282 @@
+"""The classifier: its pipeline, training with a held-out evaluation, the auto-route threshold,
+and explanations of single decisions."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import sklearn
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from lapor.routing.dataset import Example, data_hash
+from lapor.routing.estimator import CalibratedLinearSVC
+from lapor.routing.text import TextOptions, prepare
+
+TARGET_PRECISION = 0.95
+MIN_EXAMPLES_PER_LABEL = 3
+Progress = Callable[[str], None]
+
+
+def prepare_texts(texts: Sequence[str]) -> list[str]:
+    """The default text preparation over a batch (module-level, so the pipeline pickles)."""
+    options = TextOptions()
+    return [prepare(text, options) for text in texts]
+
+
+def build_pipeline() -> Pipeline:
+    """Prepared text, TF-IDF of words and characters, calibrated linear SVM (docs/routing.md)."""
+    features = FeatureUnion(
+        [
+            (
+                "word",
+                TfidfVectorizer(
+                    lowercase=False,
+                    ngram_range=(1, 2),
+                    min_df=2,
+                    sublinear_tf=True,
+                    token_pattern=r"(?u)\b\w+\b",
+                ),
+            ),
+            (
+                "char",
+                TfidfVectorizer(
+                    lowercase=False,
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    min_df=2,
+                    sublinear_tf=True,
+                ),
+            ),
+        ]
+    )
+    return Pipeline(
+        [
+            ("prepare", FunctionTransformer(prepare_texts)),
+            ("features", features),
+            ("classifier", CalibratedLinearSVC(C=0.5)),
+        ]
+    )
+
+
+@dataclass
+class Evaluation:
+    accuracy: float
+    macro_f1: float
+    per_label: dict[str, dict[str, float]]
+    threshold: float
+    auto_precision: float
+    auto_coverage: float
+    n: int
+
+    def summary(self) -> dict[str, float | int]:
+        return {
+            "accuracy": round(self.accuracy, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "threshold": round(self.threshold, 4),
+            "auto_precision": round(self.auto_precision, 4),
+            "auto_coverage": round(self.auto_coverage, 4),
+            "n": self.n,
+        }
+
+
+@dataclass
+class TrainedModel:
+    """A fitted pipeline and what is known about it."""
+
+    pipeline: Pipeline
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.pipeline.classes_)
+
+    @property
+    def threshold(self) -> float:
+        return float(self.metadata.get("threshold", 1.0))
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata.get("version", "unversioned"))
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        return self.pipeline.predict_proba(list(texts))
+
+    def known_word_share(self, text: str) -> float:
+        """The share of the text's words that the word vectorizer learned (0 for no words)."""
+        word_vectorizer = self.pipeline.named_steps["features"].transformer_list[0][1]
+        words = word_vectorizer.build_analyzer()(prepare_texts([text])[0])
+        unigrams = [w for w in words if " " not in w]
+        if not unigrams:
+            return 0.0
+        vocabulary = word_vectorizer.vocabulary_
+        return sum(w in vocabulary for w in unigrams) / len(unigrams)
+
+
+def choose_threshold(
+    confidence: np.ndarray, correct: np.ndarray, target: float = TARGET_PRECISION
+) -> tuple[float, float, float]:
+    """The lowest confidence t such that predictions with confidence >= t are right at least
+    `target` of the time; returns (t, precision, coverage). 1.0 when no t reaches it."""
+    order = np.argsort(-confidence, kind="stable")
+    conf, hits = confidence[order], correct[order].astype(float)
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    best = (1.0, 1.0, 0.0)
+    for i in range(len(conf)):
+        # Only cut between distinct confidences: every item at the cut value is auto-routed.
+        if i + 1 < len(conf) and conf[i + 1] == conf[i]:
+            continue
+        if precision[i] >= target:
+            best = (float(conf[i]), float(precision[i]), (i + 1) / len(conf))
+    return best
+
+
+def evaluate(
+    model: TrainedModel, examples: Sequence[Example], threshold: float | None = None
+) -> Evaluation:
+    """Scores of a model on labelled examples; without a threshold, the one they support."""
+    proba = model.probabilities([e.text for e in examples])
+    return score(proba, np.array(model.labels), [e.label for e in examples], threshold)
+
+
+def score(
+    proba: np.ndarray, labels: np.ndarray, truth: Sequence[str], threshold: float | None = None
+) -> Evaluation:
+    """Accuracy, macro-F1, per-label scores and auto-route precision/coverage."""
+    truth = np.asarray(truth)
+    predicted = labels[proba.argmax(axis=1)]
+    confidence = proba.max(axis=1)
+    correct = predicted == truth
+    if threshold is None:
+        threshold, auto_precision, coverage = choose_threshold(confidence, correct)
+    else:
+        auto = confidence >= threshold
+        coverage = float(auto.mean()) if len(auto) else 0.0
+        auto_precision = float(correct[auto].mean()) if auto.any() else 1.0
+    names = sorted(set(truth) | set(predicted))
+    p, r, f, support = precision_recall_fscore_support(
+        truth, predicted, labels=names, zero_division=0
+    )
+    per_label = {
+        name: {
+            "precision": round(float(p[i]), 4),
+            "recall": round(float(r[i]), 4),
+            "f1": round(float(f[i]), 4),
+            "support": int(support[i]),
+        }
+        for i, name in enumerate(names)
+    }
+    return Evaluation(
+        accuracy=float(accuracy_score(truth, predicted)),
+        macro_f1=float(
+            f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0)
+        ),
+        per_label=per_label,
+        threshold=float(threshold),
+        auto_precision=float(auto_precision),
+        auto_coverage=float(coverage),
+        n=len(truth),
+    )
+
+
+def duplicate_groups(examples: Sequence[Example]) -> np.ndarray:
+    """A group id per example: identical texts (case and spacing aside) share one."""
+    keys: dict[str, int] = {}
+    return np.array(
+        [
+            keys.setdefault(" ".join(e.text.lower().replace("\\n", " ").split()), len(keys))
+            for e in examples
+        ]
+    )
+
+
+def holdout_split(examples: Sequence[Example], seed: int = 0) -> tuple[list[int], list[int]]:
+    """About 80/20, stratified by label, with duplicate texts never on both sides."""
+    labels = np.array([e.label for e in examples])
+    folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
+    train, test = next(folds.split(np.zeros(len(labels)), labels, duplicate_groups(examples)))
+    return train.tolist(), test.tolist()
+
+
+def usable(examples: Sequence[Example]) -> list[Example]:
+    """Examples with text, of labels frequent enough to learn and to calibrate."""
+    counts = Counter(e.label for e in examples if e.text.strip())
+    return [e for e in examples if e.text.strip() and counts[e.label] >= MIN_EXAMPLES_PER_LABEL * 3]
+
+
+def fit(examples: Sequence[Example]) -> Pipeline:
+    """A pipeline fitted on the examples; duplicate texts stay in one calibration fold."""
+    pipeline = build_pipeline()
+    pipeline.fit(
+        [e.text for e in examples],
+        [e.label for e in examples],
+        classifier__groups=duplicate_groups(examples),
+    )
+    return pipeline
+
+
+def out_of_fold_evaluation(pipeline: Pipeline, examples: Sequence[Example]) -> Evaluation:
+    """Scores from the out-of-fold probabilities the classifier kept while fitting."""
+    classifier = pipeline.named_steps["classifier"]
+    return score(classifier.oof_proba_, np.array(classifier.classes_), [e.label for e in examples])
+
+
+def train(
+    examples: Sequence[Example],
+    *,
+    now: datetime,
+    progress: Progress = lambda _msg: None,
+    extra_metadata: dict | None = None,
+) -> TrainedModel:
+    """Fit on all examples; threshold and scores come from the fit's out-of-fold predictions."""
+    examples = usable(examples)
+    started = time.perf_counter()
+    progress(f"melatih pada {len(examples)} contoh ({len({e.label for e in examples})} label)")
+    pipeline = fit(examples)
+    progress("menilai dengan prediksi out-of-fold dan memilih ambang")
+    held_out = out_of_fold_evaluation(pipeline, examples)
+    digest = data_hash(examples)
+    metadata = {
+        "version": f"{now:%Y%m%dT%H%M%SZ}-{digest[:8]}",
+        "created_at": now.isoformat(),
+        "sklearn_version": sklearn.__version__,
+        "python_version": platform.python_version(),
+        "data_hash": digest,
+        "n_examples": len(examples),
+        "labels": list(pipeline.classes_),
+        "threshold": held_out.threshold,
+        "target_precision": TARGET_PRECISION,
+        "out_of_fold": held_out.summary(),
+        "out_of_fold_per_label": held_out.per_label,
+        "train_seconds": round(time.perf_counter() - started, 1),
+        **(extra_metadata or {}),
+    }
+    return TrainedModel(pipeline, metadata)
+
+
+def explain(model: TrainedModel, text: str, label: str, top: int = 6) -> list[tuple[str, float]]:
+    """The words that pushed the decision towards `label` most, with their weights."""
+    features: FeatureUnion = model.pipeline.named_steps["features"]
+    classifier: CalibratedLinearSVC = model.pipeline.named_steps["classifier"]
+    labels = list(classifier.classes_)
+    if label not in labels:
+        return []
+    weights = classifier.coef_[labels.index(label)]
+    row = features.transform(prepare_texts([text])).tocsr()
+    names = features.get_feature_names_out()
+    contributions = [
+        (names[j].split("__", 1)[1], float(v * weights[j]))
+        for j, v in zip(row.indices, row.data, strict=True)
+        if names[j].startswith("word__")
+    ]
+    contributions.sort(key=lambda item: -item[1])
+    return [(word, round(w, 4)) for word, w in contributions[:top] if w > 0]
