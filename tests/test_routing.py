@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.feature_extraction.text import TfidfTransformer
 from sqlmodel import select
 
 from lapor.cli import main
@@ -23,6 +24,7 @@ from lapor.routing import model as routing_model
 from lapor.routing import service
 from lapor.routing.artifacts import IncompatibleModel, ModelError, ModelStore
 from lapor.routing.dataset import KEWILAYAHAN, SHIPPED, derive_labels, read_examples
+from lapor.routing.features import CharNgramHasher, SparseTfidf
 from lapor.routing.router import LabelMap
 from lapor.routing.text import mask_personal_data, prepare
 from models import ActorKind, Agency, ComplaintStatus, RoutingExample
@@ -307,3 +309,43 @@ def test_retrain_refuses_a_model_taught_wrong_labels(session, store, routed_sett
     assert result.promoted is False, result
     assert result.candidate_macro_f1 < result.current_macro_f1
     assert model_store.current_version() == before
+
+
+def _reference_ngrams(text: str, low: int, high: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for size in range(low, high + 1):
+        for i in range(len(text) - size + 1):
+            counts[text[i : i + size]] = counts.get(text[i : i + size], 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("texts", [["lampu pju mati", "aa", "", "jalan rusak jalan"], ["x"], []])
+def test_char_hashing_counts_every_ngram_of_each_text_and_none_across(texts):
+    matrix = CharNgramHasher((2, 5), 18).transform(texts)
+    assert matrix.shape == (len(texts), 1 << 18)
+    for row, text in enumerate(texts):
+        reference = _reference_ngrams(text, 2, 5)
+        assert matrix[row].sum() == sum(reference.values())
+        # Distinct n-grams land in distinct buckets (no collision in such short texts).
+        assert matrix[row].nnz == len(reference)
+    if len(texts) > 1:
+        # "mati" + "aa" must not yield the cross-text n-gram "iaa": rows are independent.
+        alone = CharNgramHasher((2, 5), 18).transform([texts[1]])
+        assert (matrix[1] != alone).nnz == 0
+
+
+def test_sparse_tfidf_matches_scikit_learn():
+    counts = CharNgramHasher((2, 4), 12).transform(
+        ["lampu mati", "jalan rusak berat", "lampu jalan mati total", ""]
+    )
+    ours = SparseTfidf().fit(counts).transform(counts).toarray()
+    theirs = TfidfTransformer(sublinear_tf=True).fit(counts).transform(counts).toarray()
+    assert np.allclose(ours, theirs)
+
+
+def test_explanations_name_the_words_that_matter(trained_models):
+    trained = ModelStore(trained_models).load()
+    words = [
+        w for w, _ in routing_model.explain(trained, "Lampu PJU mati total", "Dinas Perhubungan")
+    ]
+    assert "pju" in words and "total" not in words[:1]

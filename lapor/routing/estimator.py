@@ -57,10 +57,12 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
         self.oof_proba_ = softmax(oof_decision / self.temperature_, axis=1)
         self.coef_ = self.svm_.coef_
         self.intercept_ = self.svm_.intercept_
+        # Column-major weights make the sparse-times-dense product avoid a copy per call.
+        self.weights_ = np.ascontiguousarray(self.coef_.T)
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        return np.asarray(X @ self.coef_.T) + self.intercept_
+        return np.asarray(X @ self.weights_) + self.intercept_
 
     def predict_proba(self, X) -> np.ndarray:
         return softmax(self.decision_function(X) / self.temperature_, axis=1)

@@ -12,14 +12,14 @@ from datetime import datetime
 
 import numpy as np
 import sklearn
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedGroupKFold
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from lapor.routing.dataset import Example, data_hash
 from lapor.routing.estimator import CalibratedLinearSVC
+from lapor.routing.features import CharNgramHasher, KnownWords, SparseTfidf
 from lapor.routing.text import TextOptions, prepare
 
 TARGET_PRECISION = 0.95
@@ -34,35 +34,16 @@ def prepare_texts(texts: Sequence[str]) -> list[str]:
 
 
 def build_pipeline() -> Pipeline:
-    """Prepared text, TF-IDF of words and characters, calibrated linear SVM (docs/routing.md)."""
-    features = FeatureUnion(
-        [
-            (
-                "word",
-                TfidfVectorizer(
-                    lowercase=False,
-                    ngram_range=(1, 2),
-                    min_df=2,
-                    sublinear_tf=True,
-                    token_pattern=r"(?u)\b\w+\b",
-                ),
-            ),
-            (
-                "char",
-                TfidfVectorizer(
-                    lowercase=False,
-                    analyzer="char_wb",
-                    ngram_range=(2, 5),
-                    min_df=2,
-                    sublinear_tf=True,
-                ),
-            ),
-        ]
-    )
+    """Prepared text, hashed character 2-5-grams with TF-IDF, calibrated linear SVM.
+
+    Chosen by cross-validated macro-F1 and by speed; docs/routing.md has the comparison.
+    """
     return Pipeline(
         [
             ("prepare", FunctionTransformer(prepare_texts)),
-            ("features", features),
+            ("known", KnownWords(min_count=2)),
+            ("chars", CharNgramHasher(ngram_range=(2, 5), n_features_log2=18)),
+            ("tfidf", SparseTfidf()),
             ("classifier", CalibratedLinearSVC(C=0.5)),
         ]
     )
@@ -111,15 +92,13 @@ class TrainedModel:
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         return self.pipeline.predict_proba(list(texts))
 
-    def known_word_share(self, text: str) -> float:
-        """The share of the text's words that the word vectorizer learned (0 for no words)."""
-        word_vectorizer = self.pipeline.named_steps["features"].transformer_list[0][1]
-        words = word_vectorizer.build_analyzer()(prepare_texts([text])[0])
-        unigrams = [w for w in words if " " not in w]
-        if not unigrams:
-            return 0.0
-        vocabulary = word_vectorizer.vocabulary_
-        return sum(w in vocabulary for w in unigrams) / len(unigrams)
+    def prepared_probabilities(self, prepared: Sequence[str]) -> np.ndarray:
+        """Probabilities for texts that already went through prepare_texts."""
+        return self.pipeline[1:].predict_proba(list(prepared))
+
+    def known_word_share(self, prepared: str) -> float:
+        """The share of a prepared text's words the model saw in training (0 for no words)."""
+        return self.pipeline.named_steps["known"].share(prepared)
 
 
 def choose_threshold(
@@ -264,19 +243,18 @@ def train(
 
 
 def explain(model: TrainedModel, text: str, label: str, top: int = 6) -> list[tuple[str, float]]:
-    """The words that pushed the decision towards `label` most, with their weights."""
-    features: FeatureUnion = model.pipeline.named_steps["features"]
-    classifier: CalibratedLinearSVC = model.pipeline.named_steps["classifier"]
-    labels = list(classifier.classes_)
-    if label not in labels:
+    """The words that pushed the decision towards `label` most: how much the label's score
+    drops when each word is left out (one batch of texts, each missing one word)."""
+    if label not in model.labels:
         return []
-    weights = classifier.coef_[labels.index(label)]
-    row = features.transform(prepare_texts([text])).tocsr()
-    names = features.get_feature_names_out()
-    contributions = [
-        (names[j].split("__", 1)[1], float(v * weights[j]))
-        for j, v in zip(row.indices, row.data, strict=True)
-        if names[j].startswith("word__")
-    ]
-    contributions.sort(key=lambda item: -item[1])
-    return [(word, round(w, 4)) for word, w in contributions[:top] if w > 0]
+    words = prepare_texts([text])[0].split()
+    distinct = list(dict.fromkeys(words))
+    if not distinct:
+        return []
+    variants = [" ".join(w for w in words if w != left_out) for left_out in distinct]
+    steps = model.pipeline.named_steps
+    matrix = steps["tfidf"].transform(steps["chars"].transform([" ".join(words), *variants]))
+    scores = steps["classifier"].decision_function(matrix)[:, model.labels.index(label)]
+    drops = scores[0] - scores[1:]
+    ranked = sorted(zip(distinct, drops, strict=True), key=lambda item: -item[1])
+    return [(word, round(float(drop), 4)) for word, drop in ranked[:top] if drop > 0]

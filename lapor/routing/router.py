@@ -14,7 +14,7 @@ import yaml
 from lapor.domain.intake import RoutingDecision, Submission
 from lapor.region import region_dir
 from lapor.routing.artifacts import ModelError, ModelStore
-from lapor.routing.model import TrainedModel, explain
+from lapor.routing.model import TrainedModel, explain, prepare_texts
 
 log = logging.getLogger(__name__)
 MIN_WORDS = 2  # a single word says too little to route without a person looking
@@ -99,27 +99,28 @@ class Router:
     def decide_many(self, texts: list[str], regencies: list[str | None] | None = None):
         """Decisions for a batch of texts, in order."""
         regencies = regencies or [None] * len(texts)
-        proba = self.model.probabilities(texts)
+        prepared = prepare_texts(texts)
+        proba = self.model.prepared_probabilities(prepared)
         labels = np.array(self.model.labels)
         order = np.argsort(-proba, axis=1)[:, :3]
         return [
             self._decision(text, labels[row_order], proba[i, row_order], regency)
             for i, (text, row_order, regency) in enumerate(
-                zip(texts, order, regencies, strict=True)
+                zip(prepared, order, regencies, strict=True)
             )
         ]
 
     def decide(self, text: str, regency: str | None = None) -> Decision:
         return self.decide_many([text], [regency])[0]
 
-    def _decision(self, text: str, labels, probabilities, regency: str | None) -> Decision:
+    def _decision(self, prepared: str, labels, probabilities, regency: str | None) -> Decision:
         label, confidence = str(labels[0]), float(probabilities[0])
         agency = self.label_map.agency_for(label, regency)
         auto = (
             confidence >= self.model.threshold
             and agency in self.auto_agencies
-            and len(text.split()) >= MIN_WORDS
-            and self.model.known_word_share(text) >= MIN_KNOWN_WORDS
+            and len(prepared.split()) >= MIN_WORDS
+            and self.model.known_word_share(prepared) >= MIN_KNOWN_WORDS
         )
         return Decision(
             label=label,
