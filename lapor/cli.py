@@ -430,3 +430,34 @@ def model_list() -> None:
             f"{mark} {version}  macro-F1 {scores.get('macro_f1', 0):.3f}  "
             f"sklearn {meta.get('sklearn_version')}  contoh {meta.get('n_examples')}"
         )
+
+
+@complaint_group.command("similar")
+@click.argument("code")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50))
+def complaint_similar(code: str, limit: int) -> None:
+    """Pengaduan terbuka yang mirip (calon duplikat) untuk digabung saat triase."""
+    from lapor.routing.similar import similar_open_complaints
+
+    normalized = tracking.normalize(code)
+    if normalized is None:
+        raise click.ClickException(f"Kode pelacakan tidak valid: {code!r}")
+    with _session() as session:
+        complaint = session.exec(
+            select(Complaint).where(Complaint.tracking_code == normalized)
+        ).first()
+        if complaint is None:
+            raise click.ClickException(f"Pengaduan {tracking.display(normalized)} tidak ditemukan.")
+        matches = similar_open_complaints(session, complaint, now=utcnow(), limit=limit)
+    rows = [
+        {
+            "tracking_code": other.tracking_code,
+            "score": match.score,
+            "text_similarity": match.text_similarity,
+            "distance_km": None if match.distance_km is None else round(match.distance_km, 2),
+            "status": other.status.value,
+            "text": other.text[:160],
+        }
+        for other, match in matches
+    ]
+    click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
