@@ -3,11 +3,15 @@ and, when they are reachable, on PostgreSQL + Redis. Under CI=true the services 
 
 from __future__ import annotations
 
+import csv
 import os
+import random
 import shutil
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,12 +21,16 @@ from sqlmodel import Session, SQLModel
 
 from lapor import create_app, db, region
 from lapor.embedded_redis import EmbeddedRedis
+from lapor.routing.artifacts import ModelStore
+from lapor.routing.dataset import SHIPPED, read_examples
+from lapor.routing.model import train
 from lapor.settings import Settings
 from lapor.storage import AttachmentStore
 
 PG_URL = os.environ.get("LAPOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("LAPOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+SAMPLE_PER_LABEL = 60
 
 
 @dataclass
@@ -169,3 +177,31 @@ def app(settings: Settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def sample_csv(tmp_path_factory) -> Path:
+    """Up to 60 shipped complaints per label: small enough to train in seconds."""
+    by_label = defaultdict(list)
+    for example in read_examples(SHIPPED):
+        by_label[example.label].append(example)
+    rng = random.Random(7)
+    path = tmp_path_factory.mktemp("routing") / "sample.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        for label, examples in sorted(by_label.items()):
+            for example in rng.sample(examples, min(SAMPLE_PER_LABEL, len(examples))):
+                writer.writerow([example.text, label])
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_models(tmp_path_factory, sample_csv) -> Path:
+    """A models directory holding one model trained on the sample."""
+    root = tmp_path_factory.mktemp("models")
+    trained = train(read_examples(sample_csv), now=datetime(2026, 11, 23, tzinfo=UTC))
+    store = ModelStore(root)
+    store.save(trained)
+    store.promote(trained.version)
+    return root

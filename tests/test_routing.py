@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
-import random
 import re
 import shutil
-from collections import defaultdict
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,35 +27,6 @@ from lapor.routing.text import mask_personal_data, prepare
 from models import ActorKind, Agency, ComplaintStatus, RoutingExample
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
-SAMPLE_PER_LABEL = 60
-
-
-@pytest.fixture(scope="session")
-def sample_csv(tmp_path_factory) -> Path:
-    """Up to 60 shipped complaints per label: small enough to train in seconds."""
-    by_label = defaultdict(list)
-    for example in read_examples(SHIPPED):
-        by_label[example.label].append(example)
-    rng = random.Random(7)
-    path = tmp_path_factory.mktemp("routing") / "sample.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        for label, examples in sorted(by_label.items()):
-            for example in rng.sample(examples, min(SAMPLE_PER_LABEL, len(examples))):
-                writer.writerow([example.text, label])
-    return path
-
-
-@pytest.fixture(scope="session")
-def trained_models(tmp_path_factory, sample_csv) -> Path:
-    """A models directory holding one model trained on the sample."""
-    root = tmp_path_factory.mktemp("models")
-    trained = routing_model.train(read_examples(sample_csv), now=NOW)
-    store = ModelStore(root)
-    store.save(trained)
-    store.promote(trained.version)
-    return root
 
 
 @pytest.fixture
@@ -349,3 +317,15 @@ def test_explanations_name_the_words_that_matter(trained_models):
         w for w, _ in routing_model.explain(trained, "Lampu PJU mati total", "Dinas Perhubungan")
     ]
     assert "pju" in words and "total" not in words[:1]
+
+
+def test_first_start_trains_a_model_once(settings, sample_csv, monkeypatch):
+    from lapor import runner
+
+    monkeypatch.setattr(service, "SHIPPED", sample_csv)  # the full data takes a minute
+    store = service.model_store(settings)
+    runner.ensure_model(settings)
+    first = store.current_version()
+    assert first is not None
+    runner.ensure_model(settings)
+    assert store.versions() == [first]

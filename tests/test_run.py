@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,9 +38,11 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.slow
-def test_lapor_run_starts_everything_and_ctrl_c_stops_everything(tmp_path):
+def test_lapor_run_starts_everything_and_ctrl_c_stops_everything(tmp_path, trained_models):
     port = _free_port()
     data_dir = tmp_path / "instance"
+    # A model is there already: training the default one takes a minute (tested elsewhere).
+    shutil.copytree(trained_models, data_dir / "models")
     env = {
         k: v
         for k, v in os.environ.items()
