@@ -27,9 +27,11 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
     app.config.update({k: v for k, v in settings.extra.items() if k.isupper()})
     app.extensions["lapor.settings"] = settings
 
-    from lapor import broker, db, health
+    from lapor import api, broker, db, errors, health
 
     db.init_app(app)
     broker.init_app(app)
+    errors.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
     return app

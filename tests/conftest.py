@@ -205,3 +205,10 @@ def trained_models(tmp_path_factory, sample_csv) -> Path:
     store.save(trained)
     store.promote(trained.version)
     return root
+
+
+@pytest.fixture
+def routed_settings(settings, trained_models):
+    """Settings whose data directory holds the sample model."""
+    shutil.copytree(trained_models, settings.data_dir / "models")
+    return settings

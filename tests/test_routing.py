@@ -30,12 +30,6 @@ NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def routed_settings(settings, trained_models):
-    shutil.copytree(trained_models, settings.data_dir / "models")
-    return settings
-
-
-@pytest.fixture
 def router(routed_settings):
     router = service.current_router(routed_settings)
     assert router is not None

@@ -1,0 +1,51 @@
+"""HTTP errors: the API's JSON error shape under /api/, a plain page elsewhere; never a 500
+page for something a client did."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy.exc
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from lapor import messages
+
+log = logging.getLogger(__name__)
+
+CODES = {
+    400: ("bad_request", "Permintaan tidak dapat dipahami."),
+    404: ("not_found", "Halaman atau data tidak ditemukan."),
+    405: ("method_not_allowed", "Metode tidak diizinkan."),
+    413: ("too_large", "Permintaan terlalu besar."),
+    429: ("rate_limited", "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi."),
+    503: ("unavailable", "Layanan sedang tidak tersedia. Coba lagi sebentar lagi."),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/api/", "/open311/"))
+
+
+def _respond(status: int):
+    code, message = CODES.get(status, ("error", "Terjadi kesalahan."))
+    if _wants_json():
+        language = request.accept_languages.best_match(["id", "en"], default="id")
+        text = messages.error_message(code, message, language)
+        return jsonify({"error": {"code": code, "message": text, "fields": {}}}), status
+    return f"<!doctype html><title>{status}</title><p>{message}</p>", status
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        return _respond(error.code or 500)
+
+    @app.errorhandler(sqlalchemy.exc.OperationalError)
+    def _database_down(error: sqlalchemy.exc.OperationalError):
+        # A lost database connection is the service's trouble, not the client's: 503, and
+        # the transaction was rolled back, so nothing is half-written.
+        log.error("database unavailable: %s", error)
+        return _respond(503)

@@ -1,0 +1,89 @@
+"""What the public may see of a complaint: never a reporter's identity, never internal notes."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, Action
+from models import ActorKind, Agency, Complaint, ComplaintEvent
+
+ACTOR_LABELS = {
+    ActorKind.SYSTEM: "Sistem",
+    ActorKind.REPORTER: "Pelapor",
+    ActorKind.STAFF: "Petugas",
+}
+# Notes that are written for the reporter and published with the timeline.
+PUBLISHED_NOTES = {
+    Action.REQUEST_INFO,
+    Action.PROVIDE_INFO,
+    Action.RESPOND,
+    Action.RESOLVE,
+    Action.FORWARD,
+    Action.REOPEN,
+}
+
+
+def agency_view(agency: Agency | None) -> dict | None:
+    if agency is None:
+        return None
+    return {"code": agency.code, "name": agency.name, "short_name": agency.short_name}
+
+
+def timeline(session: Session, complaint: Complaint) -> list[ComplaintEvent]:
+    """The public events of a complaint, oldest first."""
+    return list(
+        session.exec(
+            select(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.public)
+            .order_by(ComplaintEvent.at, ComplaintEvent.id)
+        )
+    )
+
+
+def complaint_view(session: Session, complaint: Complaint, tz: ZoneInfo) -> dict:
+    """The public view: status, agency, timeline and answers; no identity, no private data."""
+    agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
+    events = timeline(session, complaint)
+    return {
+        "tracking_code": complaint.tracking_code,
+        "status": complaint.status.value,
+        "status_label": STATUS_LABELS[complaint.status],
+        "title": complaint.title,
+        "text": complaint.text,
+        "location": {"regency": complaint.regency, "district": complaint.district},
+        "agency": agency_view(agency),
+        "confidential": complaint.confidential,
+        "received_at": complaint.received_at.isoformat(),
+        "updated_at": complaint.updated_at.isoformat(),
+        "timeline": [
+            {
+                "at": event.at.isoformat(),
+                "action": event.action,
+                "label": ACTION_LABELS.get(Action(event.action), event.action),
+                "actor": ACTOR_LABELS[event.actor_kind],
+                "status": event.status_to.value,
+                "note": event.note if Action(event.action) in PUBLISHED_NOTES else None,
+            }
+            for event in events
+        ],
+        "answers": [
+            {"at": e.at.isoformat(), "text": e.note}
+            for e in events
+            if e.action in (Action.RESPOND, Action.RESOLVE) and e.note
+        ],
+    }
+
+
+def list_item(complaint: Complaint, agency: Agency | None) -> dict:
+    """One line of the public list of (non-confidential) complaints."""
+    return {
+        "tracking_code": complaint.tracking_code,
+        "title": complaint.title or complaint.text[:80],
+        "status": complaint.status.value,
+        "status_label": STATUS_LABELS[complaint.status],
+        "regency": complaint.regency,
+        "agency": agency_view(agency),
+        "received_at": complaint.received_at.isoformat(),
+    }
