@@ -27,11 +27,16 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
     app.config.update({k: v for k, v in settings.extra.items() if k.isupper()})
     app.extensions["lapor.settings"] = settings
 
-    from lapor import api, broker, db, errors, health
+    from lapor import api, broker, db, errors, health, limits, templating, web
 
     db.init_app(app)
     broker.init_app(app)
     errors.init_app(app)
+    templating.init_app(app)
+    limits.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(web.bp)
+    # The JSON API is called by programs with no browser session: no cookie, no CSRF token.
+    templating.csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     return app

@@ -12,6 +12,7 @@ from lapor.domain import tracking
 from lapor.domain.errors import DomainError, FieldProblem, ValidationFailed
 from lapor.domain.intake import Submission
 from lapor.filing import file_complaint
+from lapor.limits import intake_limit, limiter, no_reporter, reporter_key, reporter_limit
 from lapor.public import agency_view, complaint_view, list_item
 from lapor.timefmt import utcnow
 from models import Agency, AgencyKind, Channel, Complaint, ComplaintStatus
@@ -148,6 +149,8 @@ JSON_PATHS = {
 
 
 @bp.post("/complaints")
+@limiter.limit(intake_limit)
+@limiter.limit(reporter_limit, key_func=reporter_key, exempt_when=no_reporter)
 def create_complaint():
     """File a complaint; 201 with its tracking code (200 when an idempotent retry)."""
     body = request.get_json(silent=True)

@@ -1,0 +1,62 @@
+"""Abuse limits on the shared Redis (Flask-Limiter): per client address and per reporter."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from lapor import broker
+
+limiter = Limiter(
+    key_func=get_remote_address,
+    strategy="moving-window",
+    # Intake must keep working when Redis is down: limits are then skipped, not enforced.
+    swallow_errors=True,
+    headers_enabled=True,
+)
+
+# Filing complaints: generous for people, tight for scripts. Overridable per installation.
+DEFAULT_INTAKE_LIMIT = "10/minute;60/hour;200/day"
+DEFAULT_REPORTER_LIMIT = "20/day"
+
+
+def intake_limit() -> str:
+    from flask import current_app
+
+    return current_app.config.get("LAPOR_INTAKE_LIMIT", DEFAULT_INTAKE_LIMIT)
+
+
+def reporter_limit() -> str:
+    from flask import current_app
+
+    return current_app.config.get("LAPOR_REPORTER_LIMIT", DEFAULT_REPORTER_LIMIT)
+
+
+def reporter_key() -> str:
+    """The reporter's contact (e-mail or phone, as typed) when a form or body gives one."""
+    body = request.get_json(silent=True) if request.is_json else None
+    contact = (body or {}).get("contact") if isinstance(body, dict) else None
+    if isinstance(contact, dict):
+        value = contact.get("email") or contact.get("phone")
+    else:
+        value = request.form.get("email") or request.form.get("phone")
+    return f"reporter:{str(value).strip().lower()}" if value else ""
+
+
+def no_reporter() -> bool:
+    return not reporter_key()
+
+
+def storage_uri(url: str) -> str:
+    """The `limits` library's name for a Redis URL (unix sockets are redis+unix://)."""
+    if url.startswith("unix://"):
+        return "redis+unix://" + url[len("unix://") :]
+    return url
+
+
+def init_app(app: Flask) -> None:
+    settings = app.extensions["lapor.settings"]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(broker.redis_url(settings)))
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "lapor-limit")
+    limiter.init_app(app)

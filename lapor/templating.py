@@ -1,0 +1,58 @@
+"""Jinja setup: the language (Flask-Babel), CSRF tokens (Flask-WTF), WIB times, ages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from lapor.domain.workflow import STATUS_LABELS
+from lapor.region import registry_for
+from lapor.timefmt import human, utcnow
+
+LANGUAGES = ("id", "en")
+csrf = CSRFProtect()
+
+
+def select_language() -> str:
+    """?lang= (remembered in the session), then the browser's preference, then Indonesian."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+        return chosen
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    return request.accept_languages.best_match(LANGUAGES, default="id") or "id"
+
+
+def local_time(value: str | datetime | None) -> str:
+    """An ISO timestamp or datetime as people in the region read it (e.g. '… 17.30 WIB')."""
+    if value is None:
+        return "-"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return human(moment, current_app.extensions["lapor.settings"].tz)
+
+
+def age(value: str | datetime) -> str:
+    """How long ago, in days (Indonesian)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    days = (utcnow() - moment).days
+    return "hari ini" if days <= 0 else f"{days} hari"
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_language, default_locale="id", default_timezone="UTC")
+    csrf.init_app(app)
+    region_name = registry_for(app.extensions["lapor.settings"].region).region_name
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["age"] = age
+
+    @app.context_processor
+    def _globals() -> dict:
+        return {
+            "lang": select_language(),
+            "region_name": region_name,
+            "status_labels": STATUS_LABELS,
+        }

@@ -1,0 +1,274 @@
+"""The citizens' pages: home, complaint form, receipt and tracking, public complaints."""
+
+from __future__ import annotations
+
+import math
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlmodel import func, select
+
+from lapor import db
+from lapor.domain import feedback, tracking
+from lapor.domain.errors import DomainError, ValidationFailed
+from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES
+from lapor.domain.intake import Submission, Upload, validate
+from lapor.filing import file_complaint
+from lapor.limits import intake_limit, limiter, no_reporter, reporter_key, reporter_limit
+from lapor.public import complaint_view, list_item
+from lapor.region import gazetteer_for
+from lapor.timefmt import utcnow
+from models import Agency, AgencyKind, Channel, Complaint, ComplaintStatus
+
+bp = Blueprint("web", __name__)
+PER_PAGE = 20
+FORM_FIELDS = (
+    "title",
+    "text",
+    "regency",
+    "district",
+    "address",
+    "lat",
+    "lon",
+    "name",
+    "email",
+    "phone",
+)
+
+
+def _settings():
+    return current_app.extensions["lapor.settings"]
+
+
+@bp.get("/")
+def home():
+    return render_template("home.html")
+
+
+@bp.get("/lapor")
+def form():
+    return render_template("form.html", values={}, errors={}, **_form_context())
+
+
+def _form_context() -> dict:
+    gazetteer = gazetteer_for(_settings().region)
+    return {
+        "regencies": gazetteer.all_regencies(),
+        "form_token": secrets.token_urlsafe(16),
+        "max_files": MAX_FILES,
+        "max_mb": MAX_FILE_BYTES // (1024 * 1024),
+    }
+
+
+@bp.post("/lapor")
+@limiter.limit(intake_limit)
+@limiter.limit(reporter_limit, key_func=reporter_key, exempt_when=no_reporter)
+def submit_form():
+    values = {name: request.form.get(name, "") for name in FORM_FIELDS}
+    values["anonymous"] = request.form.get("anonymous") == "1"
+    values["confidential"] = request.form.get("confidential") == "1"
+    errors: dict[str, str] = {}
+    lat, lon = _coordinate(values["lat"], "lat", errors), _coordinate(values["lon"], "lon", errors)
+    submission = Submission(
+        text=values["text"],
+        channel=Channel.WEB,
+        title=values["title"],
+        regency=values["regency"] or None,
+        district=values["district"] or None,
+        address=values["address"] or None,
+        lat=lat,
+        lon=lon,
+        anonymous=values["anonymous"],
+        confidential=values["confidential"],
+        name=values["name"] or None,
+        email=values["email"] or None,
+        phone=values["phone"] or None,
+        uploads=_uploads(),
+        # One token per rendered form: a double click or a reposted page files once.
+        idempotency_key=(request.form.get("form_token") or "")[:64] or None,
+    )
+    try:
+        if errors:
+            # Show every field's problem at once, not only the coordinates'.
+            validate(submission, gazetteer_for(_settings().region))
+        else:
+            result = file_complaint(_settings(), submission, now=utcnow())
+    except ValidationFailed as failed:
+        errors.update({name: problem.message for name, problem in failed.fields.items()})
+    except DomainError as error:
+        errors["form"] = error.message
+    if errors:
+        context = {**_form_context(), "form_token": request.form.get("form_token") or ""}
+        return render_template("form.html", values=values, errors=errors, **context), 422
+    code = result.complaint.tracking_code
+    return redirect(url_for("web.track", code=code, baru=1), code=303)
+
+
+def _coordinate(raw: str, name: str, errors: dict[str, str]) -> float | None:
+    raw = raw.strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        errors[name] = "Harus berupa angka, misalnya -2.2100."
+        return None
+    if not math.isfinite(value):
+        errors[name] = "Harus berupa angka, misalnya -2.2100."
+        return None
+    return value
+
+
+def _uploads() -> list[Upload]:
+    """The attached files, each read at most one byte past the limit (enough to refuse it)."""
+    uploads = []
+    for storage in request.files.getlist("attachments"):
+        if not storage or not storage.filename:
+            continue
+        uploads.append(Upload(storage.filename, storage.stream.read(MAX_FILE_BYTES + 1)))
+    return uploads
+
+
+@bp.get("/lacak")
+def track_lookup():
+    raw = request.args.get("kode")
+    if raw is None:
+        return render_template("lookup.html", error=None)
+    code = tracking.normalize(raw)
+    if code is None:
+        error = "Kode pelacakan terdiri dari 10 huruf/angka, misalnya ABCDE-FGHJK."
+        return render_template("lookup.html", error=error, raw=raw), 400
+    return redirect(url_for("web.track", code=code))
+
+
+def _complaint_or_404(code: str) -> Complaint:
+    normalized = tracking.normalize(code)
+    complaint = None
+    if normalized is not None:
+        complaint = (
+            db.get_session()
+            .exec(select(Complaint).where(Complaint.tracking_code == normalized))
+            .first()
+        )
+    if complaint is None:
+        abort(404)
+    return complaint
+
+
+@bp.get("/lacak/<code>")
+def track(code: str):
+    complaint = _complaint_or_404(code)
+    view = complaint_view(db.get_session(), complaint, _settings().tz)
+    return render_template(
+        "track.html",
+        complaint=view,
+        code=complaint.tracking_code,
+        display=tracking.display(complaint.tracking_code),
+        new=request.args.get("baru") == "1",
+        can_rate=complaint.status == ComplaintStatus.RESOLVED,
+        can_reopen=feedback.can_reopen(complaint, utcnow()),
+        errors={},
+    )
+
+
+@bp.post("/lacak/<code>/nilai")
+@limiter.limit("10/minute")
+def rate(code: str):
+    complaint = _complaint_or_404(code)
+    session = db.get_session()
+    try:
+        feedback.rate(
+            session,
+            complaint,
+            request.form.get("rating"),
+            request.form.get("comment"),
+            now=utcnow(),
+        )
+        session.commit()
+    except ValidationFailed as failed:
+        session.rollback()
+        return _track_with_errors(complaint, {k: p.message for k, p in failed.fields.items()})
+    except DomainError as error:
+        session.rollback()
+        return _track_with_errors(complaint, {"form": error.message})
+    flash("Terima kasih atas penilaian Anda.")
+    return redirect(url_for("web.track", code=complaint.tracking_code), code=303)
+
+
+@bp.post("/lacak/<code>/buka-kembali")
+@limiter.limit("10/minute")
+def reopen(code: str):
+    complaint = _complaint_or_404(code)
+    session = db.get_session()
+    try:
+        feedback.reopen(session, complaint, request.form.get("reason"), now=utcnow())
+        session.commit()
+    except ValidationFailed as failed:
+        session.rollback()
+        return _track_with_errors(complaint, {k: p.message for k, p in failed.fields.items()})
+    except DomainError as error:
+        session.rollback()
+        return _track_with_errors(complaint, {"form": error.message})
+    flash("Pengaduan dibuka kembali dan dikembalikan ke OPD.")
+    return redirect(url_for("web.track", code=complaint.tracking_code), code=303)
+
+
+def _track_with_errors(complaint: Complaint, errors: dict[str, str]):
+    session = db.get_session()
+    session.refresh(complaint)
+    view = complaint_view(session, complaint, _settings().tz)
+    return render_template(
+        "track.html",
+        complaint=view,
+        code=complaint.tracking_code,
+        display=tracking.display(complaint.tracking_code),
+        new=False,
+        can_rate=complaint.status == ComplaintStatus.RESOLVED,
+        can_reopen=feedback.can_reopen(complaint, utcnow()),
+        errors=errors,
+    ), 422
+
+
+@bp.get("/pengaduan")
+def public_list():
+    session = db.get_session()
+    query = select(Complaint).where(Complaint.confidential.is_(False))
+    filters = {k: (request.args.get(k) or "").strip() for k in ("regency", "agency", "status")}
+    if filters["status"] in {s.value for s in ComplaintStatus}:
+        query = query.where(Complaint.status == filters["status"])
+    if filters["regency"]:
+        query = query.where(Complaint.regency == filters["regency"])
+    if filters["agency"]:
+        query = query.join(Agency, Agency.id == Complaint.agency_id).where(
+            Agency.code == filters["agency"]
+        )
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
+    agencies = {a.id: a for a in session.exec(select(Agency))}
+    items = [list_item(r, agencies.get(r.agency_id)) for r in rows]
+    return render_template(
+        "list.html",
+        items=items,
+        filters=filters,
+        page=page,
+        pages=max(1, math.ceil(total / PER_PAGE)),
+        total=total,
+        regencies=gazetteer_for(_settings().region).all_regencies(),
+        agencies=[a for a in agencies.values() if a.kind != AgencyKind.EXTERNAL and a.active],
+        statuses=list(ComplaintStatus),
+    )
