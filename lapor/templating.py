@@ -17,14 +17,16 @@ csrf = CSRFProtect()
 
 
 def select_language() -> str:
-    """?lang= (remembered in the session), then the browser's preference, then Indonesian."""
+    """Indonesian, unless the visitor chose English with ?lang=en (remembered in the session).
+
+    The browser's preference is not followed: many phones in Indonesia are set to English,
+    and the service speaks Bahasa Indonesia first.
+    """
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
         session["lang"] = chosen
         return chosen
-    if session.get("lang") in LANGUAGES:
-        return session["lang"]
-    return request.accept_languages.best_match(LANGUAGES, default="id") or "id"
+    return session.get("lang") if session.get("lang") in LANGUAGES else "id"
 
 
 def local_time(value: str | datetime | None) -> str:
