@@ -52,9 +52,7 @@ def live_url(app):
     server.shutdown()
 
 
-def test_filing_on_a_phone_and_opening_the_tracking_page(browser, live_url, tmp_path, backend):
-    if not backend.is_sqlite:
-        pytest.skip("the browser flow is the same on both backends; run it once")
+def test_filing_on_a_phone_and_opening_the_tracking_page(browser, live_url, tmp_path):
     page = browser.new_page(viewport={"width": 360, "height": 740}, device_scale_factor=2)
     page.goto(f"{live_url}/")
     page.click("text=Buat pengaduan")
