@@ -27,7 +27,7 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
     app.config.update({k: v for k, v in settings.extra.items() if k.isupper()})
     app.extensions["lapor.settings"] = settings
 
-    from lapor import api, broker, db, errors, health, limits, templating, web
+    from lapor import api, broker, db, errors, health, limits, open311, templating, web
 
     db.init_app(app)
     broker.init_app(app)
@@ -38,5 +38,7 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(web.bp)
     # The JSON API is called by programs with no browser session: no cookie, no CSRF token.
     templating.csrf.exempt(api.bp)
+    templating.csrf.exempt(open311.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(open311.bp)
     return app

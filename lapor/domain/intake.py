@@ -71,6 +71,7 @@ class Submission:
     telegram_chat_id: int | None = None
     uploads: list[Upload] = field(default_factory=list)
     idempotency_key: str | None = None
+    category: str | None = None  # what the client chose (an Open311 service), if anything
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def submit(
     session.add(complaint)
     session.flush()
     submitted = workflow.record_submission(
-        session, complaint, actor=workflow.Actor.reporter(), now=now
+        session, complaint, actor=workflow.Actor.reporter(), now=now, category=clean.category
     )
     session.flush()
     for upload in clean.uploads:
@@ -284,6 +285,7 @@ def validate(submission: Submission, gazetteer: Gazetteer | None = None) -> Subm
         telegram_chat_id=submission.telegram_chat_id,
         uploads=list(submission.uploads),
         idempotency_key=key,
+        category=_clean_text(submission.category)[:40] or None,
     )
 
 

@@ -227,9 +227,14 @@ def apply(
 
 
 def record_submission(
-    session: Session, complaint: Complaint, *, actor: Actor, now: datetime
+    session: Session,
+    complaint: Complaint,
+    *,
+    actor: Actor,
+    now: datetime,
+    category: str | None = None,
 ) -> ComplaintEvent:
-    """The first event of every complaint: it came in."""
+    """The first event of every complaint: it came in (with the category a client chose)."""
     event = ComplaintEvent(
         complaint_id=complaint.id,
         at=now,
@@ -237,7 +242,7 @@ def record_submission(
         action=Action.SUBMIT.value,
         status_from=None,
         status_to=complaint.status,
-        data={"channel": complaint.channel.value},
+        data={"channel": complaint.channel.value, **({"category": category} if category else {})},
     )
     session.add(event)
     return event
