@@ -258,3 +258,26 @@ def test_english_is_switchable(client):
     page = client.get("/?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in page
     assert '<html lang="en">' in client.get("/lapor").get_data(as_text=True)  # remembered
+
+
+def test_english_pages_are_translated(client):
+    page = client.get("/lapor?lang=en").get_data(as_text=True)
+    assert "File a complaint" in page and "Send complaint" in page and "Anonymous" in page
+    assert "Kirim pengaduan" not in page
+
+
+def test_every_template_string_has_an_english_translation():
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.mofile import read_mo
+
+    root = Path(__file__).resolve().parent.parent / "lapor"
+    found = {
+        message[2] if isinstance(message[2], str) else message[2][0]
+        for message in extract_from_dir(root / "templates", [("**.html", "jinja2")])
+    }
+    with (root / "translations/en/LC_MESSAGES/messages.mo").open("rb") as handle:
+        catalog = read_mo(handle)
+    translated = {m.id for m in catalog if m.id and m.string}
+    assert found - translated == set(), "run: pybabel extract/update/compile (see README)"
