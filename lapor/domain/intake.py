@@ -121,6 +121,7 @@ def submit(
                 )
             return IntakeResult(session.get(Complaint, earlier.complaint_id), created=False)
 
+    decision = router(clean) if router is not None else None
     complaint = Complaint(
         tracking_code=tracking.new_code(),
         title=clean.title,
@@ -143,7 +144,8 @@ def submit(
     submitted = workflow.record_submission(
         session, complaint, actor=workflow.Actor.reporter(), now=now, category=clean.category
     )
-    session.flush()
+    if clean.uploads:
+        session.flush()  # the attachments refer to the submit event
     for upload in clean.uploads:
         kind = sniff(upload.content)
         assert kind is not None  # validate() refused everything else
@@ -166,8 +168,7 @@ def submit(
                 key=key, fingerprint=fingerprint, complaint_id=complaint.id, created_at=now
             )
         )
-    if router is not None:
-        _route(session, complaint, router(clean), now)
+    _route(session, complaint, decision, now)
     session.flush()
     return IntakeResult(complaint, created=True)
 

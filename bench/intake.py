@@ -1,0 +1,215 @@
+"""Intake throughput: POST /api/v1/complaints on gunicorn (2 workers) at 32 concurrent clients,
+beside a floor measured in the same run: a bare Flask view that inserts one row and pushes one
+Redis list item, served the same way.
+
+    python bench/intake.py [--seconds 20] [--clients 32] [--rounds 3]
+
+Uses LAPOR_DATABASE_URL / LAPOR_REDIS_URL when set (PostgreSQL and Redis), otherwise the
+embedded default (SQLite + embedded Redis) in a temporary data directory. The routing model
+is the data directory's (trained first if missing). Prints JSON; figures are medians of rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXTS = [
+    "Lampu PJU mati di Jl. Tjilik Riwut km {n}, gelap sekali pada malam hari",
+    "Jalan berlubang besar di depan pasar nomor {n}, membahayakan pengendara",
+    "Sampah menumpuk di TPS RT {n} sudah seminggu tidak diangkut",
+    "Bantuan sosial PKH untuk lansia di RT {n} belum cair tiga bulan",
+    "Pelayanan KTP elektronik di kantor kecamatan lambat, antrean nomor {n}",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    process = subprocess.Popen(
+        [
+            str(gunicorn),
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
+
+
+def client_worker(port: int, path: str, seconds: float, threads: int, offset: int, out) -> None:
+    """One process of load: `threads` keep-alive connections posting distinct complaints."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def run(thread_id: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        n = 0
+        mine: list[float] = []
+        failed = 0
+        while time.monotonic() < stop_at:
+            n += 1
+            body = json.dumps(
+                {"text": TEXTS[n % len(TEXTS)].format(n=offset + thread_id * 10**6 + n)}
+            )
+            started = time.perf_counter()
+            try:
+                connection.request("POST", path, body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                ok = response.status in (200, 201)
+            except (OSError, http.client.HTTPException):
+                ok = False
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            if ok:
+                mine.append(time.perf_counter() - started)
+            else:
+                failed += 1
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    pool = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    out.put((latencies, errors[0]))
+
+
+def load(port: int, path: str, seconds: float, clients: int) -> dict:
+    """`clients` concurrent connections, spread over two client processes."""
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    per_process = [clients // 2, clients - clients // 2]
+    processes = [
+        multiprocessing.Process(
+            target=client_worker, args=(port, path, seconds, n, i * 10**8, queue)
+        )
+        for i, n in enumerate(per_process)
+    ]
+    for process in processes:
+        process.start()
+    results = [queue.get() for _ in processes]
+    for process in processes:
+        process.join()
+    latencies = sorted(x for lat, _ in results for x in lat)
+    errors = sum(e for _, e in results)
+    if not latencies:
+        return {"requests_per_s": 0.0, "p50_ms": None, "p99_ms": None, "errors": errors}
+    return {
+        "requests_per_s": round(len(latencies) / seconds, 1),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        "errors": errors,
+    }
+
+
+def median_of(rounds: list[dict]) -> dict:
+    keys = ("requests_per_s", "p50_ms", "p99_ms")
+    result = {k: statistics.median(r[k] for r in rounds if r[k] is not None) for k in keys}
+    result["errors"] = sum(r["errors"] for r in rounds)
+    result["rounds"] = rounds
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="lapor-bench-"))
+    env = {**os.environ, "LAPOR_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    env.setdefault("LAPOR_SECRET_KEY", "bench")
+    lapor = str(Path(sys.executable).parent / "lapor")
+    server = None
+    if not env.get("LAPOR_REDIS_URL"):
+        from lapor.embedded_redis import EmbeddedRedis
+
+        server = EmbeddedRedis(data_dir).start()
+        env["LAPOR_REDIS_URL"] = server.url
+    processes = []
+    try:
+        subprocess.run([lapor, "init"], env=env, check=True, stdout=subprocess.DEVNULL)
+        models = Path(os.environ.get("LAPOR_BENCH_MODELS", ROOT / "instance" / "models"))
+        if (models / "current.json").exists():
+            shutil.copytree(models, data_dir / "models")
+        else:
+            subprocess.run([lapor, "model", "train"], env=env, check=True)
+        lapor_port, floor_port = free_port(), free_port()
+        processes.append(start_gunicorn("bench.floor_app:floor_app()", floor_port, env))
+        processes.append(start_gunicorn("bench.floor_app:lapor_app()", lapor_port, env))
+        results = {"floor": [], "lapor": []}
+        for _ in range(args.rounds):
+            results["floor"].append(load(floor_port, "/floor", args.seconds, args.clients))
+            results["lapor"].append(
+                load(lapor_port, "/api/v1/complaints", args.seconds, args.clients)
+            )
+        floor, lapor_result = median_of(results["floor"]), median_of(results["lapor"])
+        print(
+            json.dumps(
+                {
+                    "database": "postgresql"
+                    if "postgres" in env.get("LAPOR_DATABASE_URL", "")
+                    else "sqlite",
+                    "clients": args.clients,
+                    "seconds_per_round": args.seconds,
+                    "floor": floor,
+                    "lapor": lapor_result,
+                    "lapor_share_of_floor": round(
+                        lapor_result["requests_per_s"] / floor["requests_per_s"], 3
+                    ),
+                },
+                indent=2,
+            )
+        )
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+        if server is not None:
+            server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
