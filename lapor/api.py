@@ -8,12 +8,11 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlmodel import func, select
 
 from lapor import db, messages
-from lapor.domain import tracking
 from lapor.domain.errors import DomainError, FieldProblem, ValidationFailed
 from lapor.domain.intake import Submission
 from lapor.filing import file_complaint
 from lapor.limits import intake_limit, limiter, no_reporter, reporter_key, reporter_limit
-from lapor.public import agency_view, complaint_view, list_item
+from lapor.public import agency_view, complaint_view, find_complaint, list_item
 from lapor.timefmt import utcnow
 from models import Agency, AgencyKind, Channel, Complaint, ComplaintStatus
 
@@ -201,14 +200,7 @@ def _next_deadline(complaint: Complaint) -> str | None:
 @bp.get("/complaints/<code>")
 def get_complaint(code: str):
     """The public view of one complaint, by tracking code."""
-    normalized = tracking.normalize(code)
-    complaint = None
-    if normalized is not None:
-        complaint = (
-            db.get_session()
-            .exec(select(Complaint).where(Complaint.tracking_code == normalized))
-            .first()
-        )
+    complaint = find_complaint(db.get_session(), code)
     if complaint is None:
         return error_response(404, "not_found", "Pengaduan dengan kode tersebut tidak ditemukan.")
     settings = current_app.extensions["lapor.settings"]

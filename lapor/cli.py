@@ -17,6 +17,7 @@ from lapor.bootstrap import initialise
 from lapor.domain import tracking
 from lapor.domain.errors import DomainError
 from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, Action
+from lapor.public import find_complaint
 from lapor.settings import Settings, SettingsError
 from lapor.timefmt import human, utcnow
 from models import Agency, Attachment, Complaint, ComplaintEvent, Reporter, Role, User
@@ -150,20 +151,24 @@ def complaint_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Keluaran JSON.")
 def complaint_show(code: str, as_json: bool) -> None:
     """Tampilkan satu pengaduan dan riwayatnya menurut kode pelacakan."""
-    normalized = tracking.normalize(code)
-    if normalized is None:
-        raise click.ClickException(f"Kode pelacakan tidak valid: {code!r}")
     with _session() as session:
-        complaint = session.exec(
-            select(Complaint).where(Complaint.tracking_code == normalized)
-        ).first()
-        if complaint is None:
-            raise click.ClickException(f"Pengaduan {tracking.display(normalized)} tidak ditemukan.")
-        view = _complaint_view(session, complaint)
+        view = _complaint_view(session, _complaint_by_code(session, code))
     if as_json:
         click.echo(json.dumps(view, ensure_ascii=False, indent=2, default=str))
         return
     _print_complaint(view)
+
+
+def _complaint_by_code(session: Session, code: str) -> Complaint:
+    """The complaint of a typed code, or a clear error for the operator."""
+    if tracking.normalize(code) is None:
+        raise click.ClickException(f"Kode pelacakan tidak valid: {code!r}")
+    complaint = find_complaint(session, code)
+    if complaint is None:
+        raise click.ClickException(
+            f"Pengaduan {tracking.display(tracking.normalize(code))} tidak ditemukan."
+        )
+    return complaint
 
 
 def _complaint_view(session: Session, complaint: Complaint) -> dict:
@@ -439,15 +444,8 @@ def complaint_similar(code: str, limit: int) -> None:
     """Pengaduan terbuka yang mirip (calon duplikat) untuk digabung saat triase."""
     from lapor.routing.similar import similar_open_complaints
 
-    normalized = tracking.normalize(code)
-    if normalized is None:
-        raise click.ClickException(f"Kode pelacakan tidak valid: {code!r}")
     with _session() as session:
-        complaint = session.exec(
-            select(Complaint).where(Complaint.tracking_code == normalized)
-        ).first()
-        if complaint is None:
-            raise click.ClickException(f"Pengaduan {tracking.display(normalized)} tidak ditemukan.")
+        complaint = _complaint_by_code(session, code)
         matches = similar_open_complaints(session, complaint, now=utcnow(), limit=limit)
     rows = [
         {

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from lapor.domain import tracking
 from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, Action
 from models import ActorKind, Agency, Complaint, ComplaintEvent
 
@@ -23,6 +24,14 @@ PUBLISHED_NOTES = {
     Action.FORWARD,
     Action.REOPEN,
 }
+
+
+def find_complaint(session: Session, raw_code: str) -> Complaint | None:
+    """The complaint a typed tracking code names (any case, spaces or dashes), or None."""
+    code = tracking.normalize(raw_code)
+    if code is None:
+        return None
+    return session.exec(select(Complaint).where(Complaint.tracking_code == code)).first()
 
 
 def agency_view(agency: Agency | None) -> dict | None:

@@ -24,7 +24,7 @@ from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES
 from lapor.domain.intake import Submission, Upload, validate
 from lapor.filing import file_complaint
 from lapor.limits import intake_limit, limiter, no_reporter, reporter_key, reporter_limit
-from lapor.public import complaint_view, list_item
+from lapor.public import complaint_view, find_complaint, list_item
 from lapor.region import gazetteer_for
 from lapor.timefmt import utcnow
 from models import Agency, AgencyKind, Channel, Complaint, ComplaintStatus
@@ -151,14 +151,7 @@ def track_lookup():
 
 
 def _complaint_or_404(code: str) -> Complaint:
-    normalized = tracking.normalize(code)
-    complaint = None
-    if normalized is not None:
-        complaint = (
-            db.get_session()
-            .exec(select(Complaint).where(Complaint.tracking_code == normalized))
-            .first()
-        )
+    complaint = find_complaint(db.get_session(), code)
     if complaint is None:
         abort(404)
     return complaint
@@ -183,34 +176,28 @@ def track(code: str):
 @bp.post("/lacak/<code>/nilai")
 @limiter.limit("10/minute")
 def rate(code: str):
-    complaint = _complaint_or_404(code)
-    session = db.get_session()
-    try:
-        feedback.rate(
-            session,
-            complaint,
-            request.form.get("rating"),
-            request.form.get("comment"),
-            now=utcnow(),
-        )
-        session.commit()
-    except ValidationFailed as failed:
-        session.rollback()
-        return _track_with_errors(complaint, {k: p.message for k, p in failed.fields.items()})
-    except DomainError as error:
-        session.rollback()
-        return _track_with_errors(complaint, {"form": error.message})
-    flash("Terima kasih atas penilaian Anda.")
-    return redirect(url_for("web.track", code=complaint.tracking_code), code=303)
+    def rate_it(session, complaint):
+        form = request.form
+        feedback.rate(session, complaint, form.get("rating"), form.get("comment"), now=utcnow())
+
+    return _reporter_action(code, rate_it, "Terima kasih atas penilaian Anda.")
 
 
 @bp.post("/lacak/<code>/buka-kembali")
 @limiter.limit("10/minute")
 def reopen(code: str):
+    def reopen_it(session, complaint):
+        feedback.reopen(session, complaint, request.form.get("reason"), now=utcnow())
+
+    return _reporter_action(code, reopen_it, "Pengaduan dibuka kembali dan dikembalikan ke OPD.")
+
+
+def _reporter_action(code: str, act, done: str):
+    """Run a reporter's action on the complaint, commit, and go back to its page."""
     complaint = _complaint_or_404(code)
     session = db.get_session()
     try:
-        feedback.reopen(session, complaint, request.form.get("reason"), now=utcnow())
+        act(session, complaint)
         session.commit()
     except ValidationFailed as failed:
         session.rollback()
@@ -218,7 +205,7 @@ def reopen(code: str):
     except DomainError as error:
         session.rollback()
         return _track_with_errors(complaint, {"form": error.message})
-    flash("Pengaduan dibuka kembali dan dikembalikan ke OPD.")
+    flash(done)
     return redirect(url_for("web.track", code=complaint.tracking_code), code=303)
 
 

@@ -223,6 +223,8 @@ def train(
     pipeline = fit(examples)
     progress("menilai dengan prediksi out-of-fold dan memilih ambang")
     held_out = out_of_fold_evaluation(pipeline, examples)
+    # Needed only for the scores above; not worth two megabytes in every model file.
+    del pipeline.named_steps["classifier"].oof_proba_
     digest = data_hash(examples)
     metadata = {
         "version": f"{now:%Y%m%dT%H%M%SZ}-{digest[:8]}",
