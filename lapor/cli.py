@@ -18,6 +18,7 @@ from lapor.domain import tracking
 from lapor.domain.errors import DomainError
 from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, Action
 from lapor.public import find_complaint
+from lapor.runner import CommandError
 from lapor.settings import Settings, SettingsError
 from lapor.timefmt import human, utcnow
 from models import Agency, Attachment, Complaint, ComplaintEvent, Reporter, Role, User
@@ -27,7 +28,7 @@ def _create_app():
     try:
         return create_app()
     except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
@@ -95,7 +96,7 @@ def user_create(username: str, password: str, role: str, agency_code: str | None
                 now=utcnow(),
             )
         except DomainError as exc:
-            raise click.ClickException(exc.message) from exc
+            raise CommandError(exc.message) from exc
         session.commit()
         click.echo(f"Akun '{user.username}' ({user.role.value}) dibuat.")
 
@@ -162,10 +163,10 @@ def complaint_show(code: str, as_json: bool) -> None:
 def _complaint_by_code(session: Session, code: str) -> Complaint:
     """The complaint of a typed code, or a clear error for the operator."""
     if tracking.normalize(code) is None:
-        raise click.ClickException(f"Kode pelacakan tidak valid: {code!r}")
+        raise CommandError(f"Kode pelacakan tidak valid: {code!r}")
     complaint = find_complaint(session, code)
     if complaint is None:
-        raise click.ClickException(
+        raise CommandError(
             f"Pengaduan {tracking.display(tracking.normalize(code))} tidak ditemukan."
         )
     return complaint
@@ -277,9 +278,7 @@ def _router():
 
     router = service.current_router(_settings())
     if router is None:
-        raise click.ClickException(
-            "Belum ada model yang dapat dipakai. Jalankan `lapor model train`."
-        )
+        raise CommandError("Belum ada model yang dapat dipakai. Jalankan `lapor model train`.")
     return router
 
 
@@ -304,7 +303,7 @@ def route_command(text: str | None, batch: Path | None, regency: str | None, exp
         try:
             texts = read_texts(batch)
         except DatasetError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise CommandError(str(exc)) from exc
         for start in range(0, len(texts), 1000):
             for decision in router.decide_many(texts[start : start + 1000]):
                 click.echo(json.dumps(decision.as_json(), ensure_ascii=False))
@@ -338,7 +337,7 @@ def model_train(data: Path | None) -> None:
             _settings(), now=utcnow(), data=data, progress=_progress()
         )
     except DatasetError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     scores = trained.metadata["out_of_fold"]
     click.echo(
         f"Model {trained.version} aktif: macro-F1 {scores['macro_f1']:.3f}, akurasi "
@@ -370,9 +369,9 @@ def model_evaluate(file: Path) -> None:
     try:
         examples = read_examples(file, known_labels=router.model.labels)
     except DatasetError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     if not examples:
-        raise click.ClickException("Berkas tidak berisi contoh berlabel.")
+        raise CommandError("Berkas tidak berisi contoh berlabel.")
     result = evaluate(router.model, examples, threshold=router.model.threshold)
     click.echo(
         json.dumps(
@@ -416,7 +415,7 @@ def model_rollback() -> None:
     try:
         version = service.model_store(_settings()).rollback()
     except ModelError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     click.echo(f"Model {version} aktif kembali.")
 
 

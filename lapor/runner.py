@@ -25,6 +25,13 @@ from lapor.settings import Settings
 from lapor.timefmt import utcnow
 
 
+class CommandError(click.ClickException):
+    """A command that cannot do what was asked; says so in Indonesian ("Gagal: …")."""
+
+    def show(self, file=None) -> None:
+        click.secho(f"Gagal: {self.format_message()}", err=True, fg="red")
+
+
 def run_system(settings: Settings, procfile: Path, host: str, port: int) -> int:
     """Initialise, start every process of the Procfile, and block until they stop."""
     processes = _processes(procfile, settings)
@@ -71,7 +78,7 @@ def ensure_model(settings: Settings) -> None:
 
 def _processes(procfile: Path, settings: Settings) -> dict[str, str]:
     if not procfile.is_file():
-        raise click.ClickException(f"Procfile tidak ditemukan: {procfile}")
+        raise CommandError(f"Procfile tidak ditemukan: {procfile}")
     processes = dict(parse_procfile(procfile.read_text()).processes)
     if not settings.telegram_bot_token:
         # The bot needs a token from @BotFather; without one the rest runs on its own.
@@ -99,7 +106,7 @@ def _refuse_busy_port(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise click.ClickException(
+            raise CommandError(
                 f"Port {host}:{port} sedang dipakai program lain ({exc.strerror}). "
                 "Hentikan program itu atau pakai --port."
             ) from exc

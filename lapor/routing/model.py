@@ -156,9 +156,7 @@ def score(
     }
     return Evaluation(
         accuracy=float(accuracy_score(truth, predicted)),
-        macro_f1=float(
-            f1_score(truth, predicted, average="macro", zero_division=0)
-        ),
+        macro_f1=float(f1_score(truth, predicted, average="macro", zero_division=0)),
         per_label=per_label,
         threshold=float(threshold),
         auto_precision=float(auto_precision),
