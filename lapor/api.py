@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlmodel import func, select
 
 from lapor import db, messages
+from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError, FieldProblem, ValidationFailed
 from lapor.domain.intake import Submission
 from lapor.filing import file_complaint
@@ -169,6 +170,10 @@ def create_complaint():
     return response
 
 
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
 def receipt(complaint: Complaint) -> dict:
     """What a reporter gets back after filing."""
     session = db.get_session()
@@ -182,19 +187,8 @@ def receipt(complaint: Complaint) -> dict:
             if complaint.routing_confidence is not None
             else None
         ),
-        "next_deadline": _next_deadline(complaint),
+        "next_deadline": _iso(next_deadline(complaint)),
     }
-
-
-def _next_deadline(complaint: Complaint) -> str | None:
-    for due in (
-        complaint.verification_due_at if complaint.status == ComplaintStatus.RECEIVED else None,
-        complaint.response_due_at if complaint.status == ComplaintStatus.ROUTED else None,
-        complaint.resolution_due_at,
-    ):
-        if due is not None:
-            return due.isoformat()
-    return None
 
 
 @bp.get("/complaints/<code>")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import cache
+from zoneinfo import ZoneInfo
 
 from lapor import db
+from lapor.domain.clock import WorkingCalendar
+from lapor.domain.deadlines import Deadlines
 from lapor.domain.intake import IntakeResult, Submission, submit
 from lapor.region import gazetteer_for
 from lapor.routing import service as routing
@@ -25,9 +29,26 @@ def file_complaint(settings: Settings, submission: Submission, *, now: datetime)
         log.info("no routing model: the complaint goes to the triage queue")
     store = AttachmentStore(settings.attachments_dir)
     gazetteer = gazetteer_for(settings.region)
+    deadlines = deadlines_for(settings)
     return db.run_in_transaction(
         settings,
         lambda session: submit(
-            session, submission, now=now, store=store, gazetteer=gazetteer, router=router
+            session,
+            submission,
+            now=now,
+            store=store,
+            gazetteer=gazetteer,
+            router=router,
+            deadlines=deadlines,
         ),
     )
+
+
+@cache
+def _calendar(timezone: str) -> WorkingCalendar:
+    return WorkingCalendar(ZoneInfo(timezone))
+
+
+def deadlines_for(settings: Settings) -> Deadlines:
+    """The region's working calendar with the SP4N-LAPOR! default policy."""
+    return Deadlines(_calendar(settings.timezone))

@@ -104,6 +104,7 @@ _COMPLAINT = {
         "confidential": {"type": "boolean"},
         "received_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
+        "next_deadline": {"type": ["string", "null"], "format": "date-time"},
         "timeline": {"type": "array", "items": _EVENT},
         "answers": {
             "type": "array",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from lapor.domain import tracking
+from lapor.domain.deadlines import next_deadline
 from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, Action
-from models import ActorKind, Agency, Complaint, ComplaintEvent
+from models import ActorKind, Agency, Complaint, ComplaintEvent, ComplaintStatus
 
 ACTOR_LABELS = {
     ActorKind.SYSTEM: "Sistem",
@@ -24,6 +26,18 @@ PUBLISHED_NOTES = {
     Action.FORWARD,
     Action.REOPEN,
 }
+
+
+OPEN = {
+    ComplaintStatus.RECEIVED,
+    ComplaintStatus.ROUTED,
+    ComplaintStatus.IN_PROGRESS,
+    ComplaintStatus.REOPENED,
+}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def find_complaint(session: Session, raw_code: str) -> Complaint | None:
@@ -66,6 +80,7 @@ def complaint_view(session: Session, complaint: Complaint, tz: ZoneInfo) -> dict
         "confidential": complaint.confidential,
         "received_at": complaint.received_at.isoformat(),
         "updated_at": complaint.updated_at.isoformat(),
+        "next_deadline": _iso(next_deadline(complaint)) if complaint.status in OPEN else None,
         "timeline": [
             {
                 "at": event.at.isoformat(),

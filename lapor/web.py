@@ -26,6 +26,7 @@ from lapor.filing import file_complaint
 from lapor.limits import intake_limit, limiter, no_reporter, reporter_key, reporter_limit
 from lapor.public import complaint_view, find_complaint, list_item
 from lapor.region import gazetteer_for
+from lapor.templating import local_time
 from lapor.timefmt import utcnow
 from models import Agency, AgencyKind, Channel, Complaint, ComplaintStatus
 
@@ -167,6 +168,7 @@ def track(code: str):
         code=complaint.tracking_code,
         display=tracking.display(complaint.tracking_code),
         new=request.args.get("baru") == "1",
+        next_deadline=view["next_deadline"] and local_time(view["next_deadline"]),
         can_rate=complaint.status == ComplaintStatus.RESOLVED,
         can_reopen=feedback.can_reopen(complaint, utcnow()),
         errors={},

@@ -193,3 +193,18 @@ def test_agencies_and_openapi(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     assert {"/complaints", "/complaints/{code}", "/agencies"} <= set(spec["paths"])
+
+
+def test_the_receipt_names_the_verification_deadline_in_working_days(client, settings):
+    from datetime import datetime
+
+    from lapor.domain.clock import WorkingCalendar, due_at
+    from lapor.timefmt import utcnow
+
+    before = utcnow()
+    body = post(client, VALID).get_json()
+    deadline = datetime.fromisoformat(body["next_deadline"])
+    expected = due_at(before, 3, WorkingCalendar(settings.tz))
+    assert deadline == expected
+    view = client.get(f"/api/v1/complaints/{body['tracking_code']}").get_json()
+    assert datetime.fromisoformat(view["next_deadline"]) == expected

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from lapor.domain import tracking, workflow
+from lapor.domain.deadlines import Deadlines
 from lapor.domain.errors import FieldProblem, IdempotencyConflict, ValidationFailed
 from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES, safe_filename, sniff
 from lapor.region import Gazetteer
@@ -102,6 +103,7 @@ def submit(
     store: AttachmentStore,
     gazetteer: Gazetteer | None = None,
     router: Router | None = None,
+    deadlines: Deadlines | None = None,
 ) -> IntakeResult:
     """Validate and store a complaint with its reporter, files and first events (no commit).
 
@@ -139,6 +141,8 @@ def submit(
         received_at=now,
         updated_at=now,
     )
+    if deadlines is not None:
+        deadlines.received(complaint, now)
     session.add(complaint)
     session.flush()
     submitted = workflow.record_submission(
@@ -168,13 +172,17 @@ def submit(
                 key=key, fingerprint=fingerprint, complaint_id=complaint.id, created_at=now
             )
         )
-    _route(session, complaint, decision, now)
+    _route(session, complaint, decision, now, deadlines)
     session.flush()
     return IntakeResult(complaint, created=True)
 
 
 def _route(
-    session: Session, complaint: Complaint, decision: RoutingDecision | None, now: datetime
+    session: Session,
+    complaint: Complaint,
+    decision: RoutingDecision | None,
+    now: datetime,
+    deadlines: Deadlines | None,
 ) -> None:
     """Record the router's opinion; dispose automatically only when it is sure."""
     if decision is None:
@@ -197,6 +205,7 @@ def _route(
             agency=agency,
             data={"label": decision.label, "confidence": round(decision.confidence, 4)},
         ),
+        deadlines=deadlines,
     )
 
 

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
+from lapor.domain.deadlines import Deadlines
 from lapor.domain.errors import DomainError, InvalidTransition
 from models import ActorKind, Agency, Complaint, ComplaintEvent, RoutingExample
 from models import ComplaintStatus as S
@@ -186,8 +187,10 @@ def apply(
     actor: Actor,
     now: datetime,
     change: Change | None = None,
+    deadlines: Deadlines | None = None,
 ) -> ComplaintEvent:
-    """Take an action on a complaint: check it, change the complaint, add its audit event."""
+    """Take an action on a complaint: check it, change the complaint (and its deadlines, when
+    a calendar is given), add its audit event."""
     change = change or Change()
     before = complaint.status
     after = next_status(before, action, actor.kind, complaint.resume_status)
@@ -196,6 +199,11 @@ def apply(
     _check_requirements(complaint, action, rule, note, change)
     data = dict(change.data)
     _EFFECTS[action](complaint, change, now, data)
+    if deadlines is not None:
+        if action in (Action.ROUTE, Action.VERIFY, Action.TRANSFER):
+            deadlines.disposed(complaint, now)
+        elif action in (Action.RESPOND, Action.RESOLVE):
+            deadlines.answered(complaint, now)
     complaint.status = after
     complaint.updated_at = now
     event = ComplaintEvent(
