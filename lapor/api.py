@@ -10,7 +10,7 @@ from sqlmodel import func, select
 from lapor import db, messages
 from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError, FieldProblem, ValidationFailed
-from lapor.domain.intake import Submission
+from lapor.domain.intake import IntakeResult, Submission
 from lapor.filing import file_complaint
 from lapor.limits import intake_limit, limiter, no_reporter, reporter_key, reporter_limit
 from lapor.public import agency_view, complaint_view, find_complaint, list_item
@@ -162,7 +162,7 @@ def create_complaint():
         result = file_complaint(settings, submission, now=utcnow())
     except ValidationFailed as failed:
         return validation_response({JSON_PATHS.get(k, k): v for k, v in failed.fields.items()})
-    response = jsonify(receipt(result.complaint))
+    response = jsonify(receipt(result))
     response.status_code = 201 if result.created else 200
     response.headers["Location"] = url_for("api.get_complaint", code=result.complaint.tracking_code)
     if not result.created:
@@ -174,10 +174,9 @@ def _iso(moment) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def receipt(complaint: Complaint) -> dict:
+def receipt(result: IntakeResult) -> dict:
     """What a reporter gets back after filing."""
-    session = db.get_session()
-    agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
+    complaint, agency = result.complaint, result.agency
     return {
         "tracking_code": complaint.tracking_code,
         "status": complaint.status.value,

@@ -93,6 +93,7 @@ Router = Callable[[Submission], RoutingDecision | None]
 class IntakeResult:
     complaint: Complaint
     created: bool
+    agency: Agency | None = None  # where it was routed, loaded while the session was open
 
 
 def submit(
@@ -121,7 +122,9 @@ def submit(
                 raise IdempotencyConflict(
                     "Kunci idempotensi ini sudah dipakai untuk pengaduan lain.", key=key
                 )
-            return IntakeResult(session.get(Complaint, earlier.complaint_id), created=False)
+            complaint = session.get(Complaint, earlier.complaint_id)
+            agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
+            return IntakeResult(complaint, created=False, agency=agency)
 
     decision = router(clean) if router is not None else None
     complaint = Complaint(
@@ -172,9 +175,9 @@ def submit(
                 key=key, fingerprint=fingerprint, complaint_id=complaint.id, created_at=now
             )
         )
-    _route(session, complaint, decision, now, deadlines)
+    agency = _route(session, complaint, decision, now, deadlines)
     session.flush()
-    return IntakeResult(complaint, created=True)
+    return IntakeResult(complaint, created=True, agency=agency)
 
 
 def _route(
@@ -183,18 +186,18 @@ def _route(
     decision: RoutingDecision | None,
     now: datetime,
     deadlines: Deadlines | None,
-) -> None:
+) -> Agency | None:
     """Record the router's opinion; dispose automatically only when it is sure."""
     if decision is None:
-        return
+        return None
     complaint.routing_label = decision.label
     complaint.routing_confidence = decision.confidence
     complaint.model_version = decision.model_version
     if not decision.auto or decision.agency_code is None:
-        return
+        return None
     agency = session.exec(select(Agency).where(Agency.code == decision.agency_code)).first()
     if agency is None or not agency.active or agency.kind == "external":
-        return
+        return None
     workflow.apply(
         session,
         complaint,
@@ -207,6 +210,7 @@ def _route(
         ),
         deadlines=deadlines,
     )
+    return agency
 
 
 def _reporter_for(session: Session, clean: Submission, now: datetime) -> int | None:
