@@ -141,6 +141,10 @@ def submit(
         channel=clean.channel,
         status=ComplaintStatus.RECEIVED,
         reporter_id=_reporter_for(session, clean, now),
+        # The router's opinion goes into the first INSERT; only an auto-route updates the row.
+        routing_label=decision.label if decision else None,
+        routing_confidence=decision.confidence if decision else None,
+        model_version=decision.model_version if decision else None,
         received_at=now,
         updated_at=now,
     )
@@ -187,13 +191,8 @@ def _route(
     now: datetime,
     deadlines: Deadlines | None,
 ) -> Agency | None:
-    """Record the router's opinion; dispose automatically only when it is sure."""
-    if decision is None:
-        return None
-    complaint.routing_label = decision.label
-    complaint.routing_confidence = decision.confidence
-    complaint.model_version = decision.model_version
-    if not decision.auto or decision.agency_code is None:
+    """Dispose to the OPD automatically when the router is sure; the agency, if so."""
+    if decision is None or not decision.auto or decision.agency_code is None:
         return None
     agency = session.exec(select(Agency).where(Agency.code == decision.agency_code)).first()
     if agency is None or not agency.active or agency.kind == "external":
