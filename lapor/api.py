@@ -13,6 +13,7 @@ from lapor.domain.errors import DomainError, FieldProblem, ValidationFailed
 from lapor.domain.intake import IntakeResult, Submission
 from lapor.filing import file_complaint
 from lapor.limits import intake_limit, limiter, no_reporter, reporter_key, reporter_limit
+from lapor.openapi import document as openapi_document
 from lapor.public import agency_view, complaint_view, find_complaint, list_item
 from lapor.timefmt import utcnow
 from models import Agency, AgencyKind, Channel, Complaint, ComplaintStatus
@@ -273,6 +274,4 @@ def list_agencies():
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 description of this API."""
-    from lapor.openapi import document
-
-    return jsonify(document())
+    return jsonify(openapi_document())

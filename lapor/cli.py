@@ -18,7 +18,7 @@ from lapor.domain import tracking
 from lapor.domain.errors import DomainError
 from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, Action
 from lapor.public import find_complaint
-from lapor.runner import CommandError
+from lapor.runner import CommandError, run_system
 from lapor.settings import Settings, SettingsError
 from lapor.timefmt import human, utcnow
 from models import Agency, Attachment, Complaint, ComplaintEvent, Reporter, Role, User
@@ -66,8 +66,6 @@ def init_command() -> None:
 @click.option("--procfile", default="Procfile", show_default=True, type=click.Path(path_type=Path))
 def run_command(host: str, port: int, procfile: Path) -> None:
     """Jalankan seluruh sistem: web, worker, cron (dan bot bila ada token)."""
-    from lapor.runner import run_system
-
     raise SystemExit(run_system(_settings(), procfile.absolute(), host, port))
 
 

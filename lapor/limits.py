@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -22,14 +22,12 @@ DEFAULT_REPORTER_LIMIT = "20/day"
 
 
 def intake_limit() -> str:
-    from flask import current_app
-
+    """Limits on filing per client address (LAPOR_INTAKE_LIMIT in the app config)."""
     return current_app.config.get("LAPOR_INTAKE_LIMIT", DEFAULT_INTAKE_LIMIT)
 
 
 def reporter_limit() -> str:
-    from flask import current_app
-
+    """Limits on filing per reporter contact (LAPOR_REPORTER_LIMIT in the app config)."""
     return current_app.config.get("LAPOR_REPORTER_LIMIT", DEFAULT_REPORTER_LIMIT)
 
 
