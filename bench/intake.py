@@ -44,11 +44,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
+def start_gunicorn(app: str, port: int, env: dict, threads: int = 1) -> subprocess.Popen:
     gunicorn = Path(sys.executable).parent / "gunicorn"
     process = subprocess.Popen(
         [
             str(gunicorn),
+            "--threads",
+            str(threads),
             "--workers",
             "2",
             "--bind",
@@ -156,6 +158,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="lapor-bench-"))
     env = {**os.environ, "LAPOR_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
@@ -176,8 +179,12 @@ def main() -> None:
         else:
             subprocess.run([lapor, "model", "train"], env=env, check=True)
         lapor_port, floor_port = free_port(), free_port()
-        processes.append(start_gunicorn("bench.floor_app:floor_app()", floor_port, env))
-        processes.append(start_gunicorn("bench.floor_app:lapor_app()", lapor_port, env))
+        processes.append(
+            start_gunicorn("bench.floor_app:floor_app()", floor_port, env, args.threads)
+        )
+        processes.append(
+            start_gunicorn("bench.floor_app:lapor_app()", lapor_port, env, args.threads)
+        )
         results = {"floor": [], "lapor": []}
         for _ in range(args.rounds):
             results["floor"].append(load(floor_port, "/floor", args.seconds, args.clients))
@@ -192,6 +199,7 @@ def main() -> None:
                     if "postgres" in env.get("LAPOR_DATABASE_URL", "")
                     else "sqlite",
                     "clients": args.clients,
+                    "threads_per_worker": args.threads,
                     "seconds_per_round": args.seconds,
                     "floor": floor,
                     "lapor": lapor_result,
