@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from sqlmodel import func, select
+from sqlmodel import select
 
 from lapor import db, messages
 from lapor.domain.deadlines import next_deadline
@@ -14,9 +14,9 @@ from lapor.domain.intake import IntakeResult, Submission
 from lapor.filing import file_complaint
 from lapor.limits import intake_limit, limiter, no_reporter, reporter_key, reporter_limit
 from lapor.openapi import document as openapi_document
-from lapor.public import agency_view, complaint_view, find_complaint, list_item
+from lapor.public import agency_view, complaint_view, find_complaint, public_complaints
 from lapor.timefmt import utcnow
-from models import Agency, AgencyKind, Channel, Complaint, ComplaintStatus
+from models import Agency, AgencyKind, Channel, ComplaintStatus
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
@@ -212,30 +212,16 @@ def list_complaints():
         problems.add("status", "invalid", "Status tidak dikenal.")
     if problems:
         return validation_response(dict(problems), status=400)
-    session = db.get_session()
-    query = select(Complaint).where(Complaint.confidential.is_(False))
-    if status:
-        query = query.where(Complaint.status == status)
-    if regency := request.args.get("regency"):
-        query = query.where(func.lower(Complaint.regency) == regency.strip().lower())
-    if agency_code := request.args.get("agency"):
-        query = query.join(Agency, Agency.id == Complaint.agency_id).where(
-            Agency.code == agency_code.strip().upper()
-        )
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    agencies = _agencies_by_id(session, {r.agency_id for r in rows if r.agency_id})
+    result = public_complaints(
+        db.get_session(),
+        regency=request.args.get("regency"),
+        agency=request.args.get("agency"),
+        status=status,
+        page=page,
+        per_page=per_page,
+    )
     return jsonify(
-        {
-            "items": [list_item(r, agencies.get(r.agency_id)) for r in rows],
-            "page": page,
-            "per_page": per_page,
-            "total": total,
-        }
+        {"items": result.items, "page": page, "per_page": per_page, "total": result.total}
     )
 
 
@@ -247,12 +233,6 @@ def _positive_int(name: str, default: int, problems: _Problems) -> int:
         problems.add(name, "invalid", "Harus bilangan bulat positif.")
         return default
     return int(raw)
-
-
-def _agencies_by_id(session, ids: set[int]) -> dict[int, Agency]:
-    if not ids:
-        return {}
-    return {a.id: a for a in session.exec(select(Agency).where(Agency.id.in_(ids)))}
 
 
 @bp.get("/agencies")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from lapor.domain import tracking
 from lapor.domain.deadlines import next_deadline
@@ -111,3 +112,41 @@ def list_item(complaint: Complaint, agency: Agency | None) -> dict:
         "agency": agency_view(agency),
         "received_at": complaint.received_at.isoformat(),
     }
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict]
+    total: int
+
+
+def public_complaints(
+    session: Session,
+    *,
+    regency: str | None,
+    agency: str | None,
+    status: str | None,
+    page: int,
+    per_page: int,
+) -> Page:
+    """One page of the complaints that are not confidential, newest first."""
+    query = select(Complaint).where(Complaint.confidential.is_(False))
+    if status:
+        query = query.where(Complaint.status == status)
+    if regency:
+        query = query.where(func.lower(Complaint.regency) == regency.strip().lower())
+    if agency:
+        query = query.join(Agency, Agency.id == Complaint.agency_id).where(
+            Agency.code == agency.strip().upper()
+        )
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    ids = {r.agency_id for r in rows if r.agency_id}
+    agencies = (
+        {a.id: a for a in session.exec(select(Agency).where(Agency.id.in_(ids)))} if ids else {}
+    )
+    return Page([list_item(r, agencies.get(r.agency_id)) for r in rows], total)

@@ -15,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from sqlmodel import func, select
+from sqlmodel import select
 
 from lapor import db
 from lapor.domain import feedback, tracking
@@ -24,7 +24,7 @@ from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES
 from lapor.domain.intake import Submission, Upload, validate
 from lapor.filing import file_complaint
 from lapor.limits import intake_limit, limiter, no_reporter, reporter_key, reporter_limit
-from lapor.public import complaint_view, find_complaint, list_item
+from lapor.public import complaint_view, find_complaint, public_complaints
 from lapor.region import gazetteer_for
 from lapor.templating import local_time
 from lapor.timefmt import utcnow
@@ -230,34 +230,29 @@ def _track_with_errors(complaint: Complaint, errors: dict[str, str]):
 @bp.get("/pengaduan")
 def public_list():
     session = db.get_session()
-    query = select(Complaint).where(Complaint.confidential.is_(False))
     filters = {k: (request.args.get(k) or "").strip() for k in ("regency", "agency", "status")}
-    if filters["status"] in {s.value for s in ComplaintStatus}:
-        query = query.where(Complaint.status == filters["status"])
-    if filters["regency"]:
-        query = query.where(Complaint.regency == filters["regency"])
-    if filters["agency"]:
-        query = query.join(Agency, Agency.id == Complaint.agency_id).where(
-            Agency.code == filters["agency"]
-        )
+    status = filters["status"] if filters["status"] in {s.value for s in ComplaintStatus} else None
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
+    result = public_complaints(
+        session,
+        regency=filters["regency"],
+        agency=filters["agency"],
+        status=status,
+        page=page,
+        per_page=PER_PAGE,
+    )
+    agencies = session.exec(
+        select(Agency).where(Agency.active, Agency.kind != AgencyKind.EXTERNAL)
     ).all()
-    agencies = {a.id: a for a in session.exec(select(Agency))}
-    items = [list_item(r, agencies.get(r.agency_id)) for r in rows]
     return render_template(
         "list.html",
-        items=items,
+        items=result.items,
         filters=filters,
         page=page,
-        pages=max(1, math.ceil(total / PER_PAGE)),
-        total=total,
+        pages=max(1, math.ceil(result.total / PER_PAGE)),
+        total=result.total,
         regencies=gazetteer_for(_settings().region).all_regencies(),
-        agencies=[a for a in agencies.values() if a.kind != AgencyKind.EXTERNAL and a.active],
+        agencies=agencies,
         statuses=list(ComplaintStatus),
     )
