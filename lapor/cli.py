@@ -205,6 +205,11 @@ def _complaint_view(session: Session, complaint: Complaint) -> dict:
             "model_version": complaint.model_version,
         },
         "escalation_level": complaint.escalation_level,
+        "deadlines": {
+            "verification": human(complaint.verification_due_at, tz),
+            "response": human(complaint.response_due_at, tz),
+            "resolution": human(complaint.resolution_due_at, tz),
+        },
         "received_at": human(complaint.received_at, tz),
         "attachments": [{"filename": a.filename, "size": a.size} for a in attachments],
         "events": [
@@ -262,6 +267,11 @@ def _print_complaint(view: dict) -> None:
     agency = view["agency"]
     click.echo(f"OPD      : {agency['name'] if agency else '- (menunggu verifikasi)'}")
     click.echo(f"Eskalasi : level {view['escalation_level']}")
+    deadlines = view["deadlines"]
+    click.echo(
+        f"Tenggat  : verifikasi {deadlines['verification']}; tanggapan {deadlines['response']}; "
+        f"selesai {deadlines['resolution']}"
+    )
     click.echo("Riwayat  :")
     for event in view["events"]:
         note = f" — {event['note']}" if event["note"] else ""

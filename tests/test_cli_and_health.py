@@ -139,6 +139,8 @@ def test_complaint_show_prints_the_audit_trail_in_wib(cli, session, store):
     assert view["agency"]["code"] == "SAMSAT-PKY"
     assert view["reporter"]["name"] == "Rahmat"
     assert [e["action"] for e in view["events"]] == ["submit", "verify"]
+    assert set(view["deadlines"]) == {"verification", "response", "resolution"}
+    assert "Tenggat" in result.output
 
 
 def test_complaint_show_never_reveals_an_anonymous_reporter(cli, session, store):
