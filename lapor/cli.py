@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -21,7 +22,16 @@ from lapor.public import find_complaint
 from lapor.runner import CommandError, run_system
 from lapor.settings import Settings, SettingsError
 from lapor.timefmt import human, utcnow
-from models import Agency, Attachment, Complaint, ComplaintEvent, Reporter, Role, User
+from models import (
+    Agency,
+    Attachment,
+    Complaint,
+    ComplaintEvent,
+    Notification,
+    Reporter,
+    Role,
+    User,
+)
 
 
 def _create_app():
@@ -276,6 +286,150 @@ def _print_complaint(view: dict) -> None:
     for event in view["events"]:
         note = f" — {event['note']}" if event["note"] else ""
         click.echo(f"  {event['at']}  {event['label']} [{event['actor']}]{note}")
+
+
+# --- SLA ---------------------------------------------------------------------------------
+
+
+@main.group("sla")
+def sla_group() -> None:
+    """Tenggat, pengingat dan eskalasi pengaduan."""
+
+
+@sla_group.command("sweep")
+@click.option(
+    "--now",
+    "now_text",
+    help="Jalankan seolah-olah pada waktu ini (ISO 8601; tanpa zona = waktu setempat).",
+)
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 10000))
+@click.option("--json", "as_json", is_flag=True, help="Keluaran JSON.")
+def sla_sweep(now_text: str | None, batch: int, as_json: bool) -> None:
+    """Jalankan satu sapuan SLA sekarang juga (pengingat, eskalasi, penutupan otomatis)."""
+    from lapor import sla
+
+    settings = _settings()
+    now = _parse_now(now_text, settings) if now_text else utcnow()
+    result = sla.sweep(settings, now, batch=batch)
+    summary = {
+        "now": now.isoformat(),
+        "looked_at": result.looked_at,
+        "actions": dict(sorted(result.actions.items())),
+    }
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    done = ", ".join(f"{name} {count}" for name, count in summary["actions"].items())
+    click.echo(
+        f"Sapuan pada {human(now, settings.tz)}: {result.looked_at} pengaduan diperiksa; "
+        f"{done or 'tidak ada tindakan'}."
+    )
+
+
+def _parse_now(text: str, settings: Settings) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise CommandError(f"Waktu tidak valid: {text!r} (contoh: 2026-12-01T09:00)") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=settings.tz)
+    return moment.astimezone(UTC)
+
+
+@sla_group.command("show")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="Keluaran JSON.")
+def sla_show(code: str, as_json: bool) -> None:
+    """Tampilkan tenggat setiap tahap dan riwayat eskalasi satu pengaduan."""
+    with _session() as session:
+        view = _sla_view(session, _complaint_by_code(session, code))
+    if as_json:
+        click.echo(json.dumps(view, ensure_ascii=False, indent=2))
+        return
+    tz = _settings().tz
+    click.secho(f"{tracking.display(view['tracking_code'])}  {view['status_label']}", bold=True)
+    click.echo(f"OPD      : {view['agency'] or '- (menunggu verifikasi)'}")
+    click.echo(f"Eskalasi : level {view['escalation_level']}")
+    labels = {
+        "verification": "verifikasi",
+        "response": "tindak lanjut OPD",
+        "resolution": "penyelesaian",
+        "auto_close": "tutup otomatis",
+        "next_check": "diperiksa lagi",
+    }
+    for key, label in labels.items():
+        value = view["deadlines"][key]
+        shown = human(datetime.fromisoformat(value), tz) if value else "-"
+        click.echo(f"  {label:<18} {shown}")
+    if view["paused_days_left"] is not None:
+        click.echo(f"Jeda     : {view['paused_days_left']} hari kerja tersisa")
+    click.echo("Pengingat dan eskalasi:")
+    for item in view["history"] or [{"label": "belum ada"}]:
+        when = human(datetime.fromisoformat(item["at"]), tz) if "at" in item else ""
+        target = f" → {item['target']}" if item.get("target") else ""
+        click.echo(f"  {when}  {item['label']}{target}")
+    click.echo("Notifikasi:")
+    for item in view["notifications"] or [{"channel": "-", "status": "belum ada"}]:
+        error = f" ({item['last_error']})" if item.get("last_error") else ""
+        click.echo(f"  {item['channel']:<9} {item['status']}{error}  {item.get('subject', '')}")
+
+
+def _sla_view(session: Session, complaint: Complaint) -> dict:
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
+    events = session.exec(
+        select(ComplaintEvent)
+        .where(
+            ComplaintEvent.complaint_id == complaint.id,
+            ComplaintEvent.action.in_(["escalate", "remind"]),
+        )
+        .order_by(ComplaintEvent.at, ComplaintEvent.id)
+    ).all()
+    notifications = session.exec(
+        select(Notification)
+        .where(Notification.complaint_id == complaint.id)
+        .order_by(Notification.id)
+    ).all()
+    return {
+        "tracking_code": complaint.tracking_code,
+        "status": complaint.status.value,
+        "status_label": STATUS_LABELS[complaint.status],
+        "agency": agency.code if agency else None,
+        "escalation_level": complaint.escalation_level,
+        "paused_days_left": complaint.paused_days_left,
+        "deadlines": {
+            "verification": iso(complaint.verification_due_at),
+            "response": iso(complaint.response_due_at),
+            "resolution": iso(complaint.resolution_due_at),
+            "auto_close": iso(complaint.auto_close_at),
+            "next_check": iso(complaint.next_check_at),
+        },
+        "history": [
+            {
+                "at": e.at.isoformat(),
+                "action": e.action,
+                "level": e.data.get("level"),
+                "target": e.data.get("target"),
+                "stage": e.data.get("stage"),
+                "label": ACTION_LABELS[Action(e.action)]
+                + (f" tingkat {e.data['level']}" if e.data.get("level") else ""),
+            }
+            for e in events
+        ],
+        "notifications": [
+            {
+                "kind": n.kind,
+                "channel": n.channel,
+                "status": n.status.value,
+                "attempts": n.attempts,
+                "last_error": n.last_error,
+                "subject": n.subject,
+            }
+            for n in notifications
+        ],
+    }
 
 
 # --- routing ---------------------------------------------------------------------------

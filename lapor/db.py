@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, create_engine
 
+from lapor.domain.outbox import PENDING_KEY
 from lapor.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -70,6 +71,10 @@ def session_scope(settings: Settings) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+    if session.info.get(PENDING_KEY):
+        from lapor import outbox  # the relay itself opens sessions here
+
+        outbox.relay_committed(settings, session)
 
 
 # Conflicts that a fresh attempt resolves: a concurrent insert of the same unique key (the
@@ -119,6 +124,15 @@ def get_session() -> Session:
         settings: Settings = current_app.extensions["lapor.settings"]
         g.db_session = Session(engine_for(settings.database_url), expire_on_commit=False)
     return g.db_session
+
+
+def commit_request_session(session: Session) -> None:
+    """Commit the request's work, then relay the jobs it wrote to RQ."""
+    session.commit()
+    if session.info.get(PENDING_KEY):
+        from lapor import outbox
+
+        outbox.relay_committed(current_app.extensions["lapor.settings"], session)
 
 
 def _close_request_session(_exc: BaseException | None) -> None:

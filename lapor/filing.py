@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from functools import cache
-from zoneinfo import ZoneInfo
 
 from lapor import db
-from lapor.domain.clock import WorkingCalendar
-from lapor.domain.deadlines import Deadlines
+from lapor.casework import deadlines_for, notices_for
 from lapor.domain.intake import IntakeResult, Submission, submit
 from lapor.region import gazetteer_for
 from lapor.routing import service as routing
@@ -30,6 +27,7 @@ def file_complaint(settings: Settings, submission: Submission, *, now: datetime)
     store = AttachmentStore(settings.attachments_dir)
     gazetteer = gazetteer_for(settings.region)
     deadlines = deadlines_for(settings)
+    notices = notices_for(settings)
     return db.run_in_transaction(
         settings,
         lambda session: submit(
@@ -40,15 +38,6 @@ def file_complaint(settings: Settings, submission: Submission, *, now: datetime)
             gazetteer=gazetteer,
             router=router,
             deadlines=deadlines,
+            notices=notices,
         ),
     )
-
-
-@cache
-def _calendar(timezone: str) -> WorkingCalendar:
-    return WorkingCalendar(ZoneInfo(timezone))
-
-
-def deadlines_for(settings: Settings) -> Deadlines:
-    """The region's working calendar with the SP4N-LAPOR! default policy."""
-    return Deadlines(_calendar(settings.timezone))

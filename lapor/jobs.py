@@ -24,6 +24,11 @@ class JobPolicy:
 
 
 RETRAIN = JobPolicy(LOW, timeout=1800, retries=2, intervals=(300, 1800))
+# A message that did not go out is tried again with growing pauses, for about a day.
+NOTIFY = JobPolicy(HIGH, timeout=60, retries=6, intervals=(10, 60, 300, 1800, 7200, 21600))
+SWEEP = JobPolicy(HIGH, timeout=300, retries=0, intervals=())
+# The jobs the outbox may hold, by the name it stores.
+OUTBOX_POLICIES = {"workers.notify.deliver": NOTIFY}
 
 
 def _enqueue(settings: Settings, policy: JobPolicy, func: str, *args, job_id: str | None = None):
@@ -33,9 +38,24 @@ def _enqueue(settings: Settings, policy: JobPolicy, func: str, *args, job_id: st
         *args,
         job_id=job_id,
         job_timeout=policy.timeout,
-        retry=Retry(max=policy.retries, interval=list(policy.intervals)),
+        retry=Retry(max=policy.retries, interval=list(policy.intervals))
+        if policy.retries
+        else None,
         failure_ttl=7 * 24 * 3600,
     )
+
+
+def enqueue_outbox_job(settings: Settings, job: str, args: list, outbox_id: int) -> Job:
+    """Queue a job the outbox held; its id follows the outbox row, so a relay twice is one job."""
+    policy = OUTBOX_POLICIES.get(job)
+    if policy is None:
+        raise ValueError(f"job not allowed in the outbox: {job}")
+    return _enqueue(settings, policy, job, *args, job_id=f"outbox-{outbox_id}")
+
+
+def enqueue_sweep(settings: Settings) -> Job:
+    """Queue one SLA sweep now (the cron schedule runs it every minute anyway)."""
+    return _enqueue(settings, SWEEP, "workers.sla.sweep")
 
 
 def enqueue_retrain(settings: Settings) -> Job:

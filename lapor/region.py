@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from sqlmodel import Session, select
 
+from lapor.domain.sla import SlaBook
 from models import Agency, AgencyKind
 
 REGIONS_DIR = Path(__file__).parent / "data" / "regions"
@@ -191,3 +192,9 @@ def gazetteer_for(region: str) -> Gazetteer:
 def registry_for(region: str) -> Registry:
     """The region's OPD registry as its file says now."""
     return load_registry(region_dir(region) / "agencies.yaml")
+
+
+@cache
+def sla_book_for(region: str) -> SlaBook:
+    """The region's SLA policies (sla.yaml), read and checked once per process."""
+    return SlaBook.from_dict(_read_yaml(region_dir(region) / "sla.yaml"))

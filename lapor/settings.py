@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 DEVELOPMENT = "development"
+SMTP_SECURITY = ("starttls", "ssl", "none")
 
 
 class SettingsError(RuntimeError):
@@ -33,6 +34,12 @@ class Settings:
     telegram_bot_token: str | None = None
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     public_url: str = "http://127.0.0.1:5000"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "lapor@localhost"
+    smtp_security: str = "starttls"  # starttls | ssl | none
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -50,6 +57,14 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def email_enabled(self) -> bool:
+        return self.smtp_host is not None
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None
 
     @property
     def attachments_dir(self) -> Path:
@@ -78,6 +93,12 @@ class Settings:
             telegram_bot_token=read("TELEGRAM_BOT_TOKEN") or None,
             telegram_api_url=read("LAPOR_TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL),
             public_url=read("LAPOR_PUBLIC_URL", "http://127.0.0.1:5000"),
+            smtp_host=read("LAPOR_SMTP_HOST") or None,
+            smtp_port=_port(read("LAPOR_SMTP_PORT", "587")),
+            smtp_user=read("LAPOR_SMTP_USER") or None,
+            smtp_password=read("LAPOR_SMTP_PASSWORD") or None,
+            smtp_from=read("LAPOR_SMTP_FROM", "lapor@localhost"),
+            smtp_security=read("LAPOR_SMTP_SECURITY", "starttls").lower(),
         )
         return settings.with_overrides(overrides or {})
 
@@ -96,6 +117,10 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise SettingsError(f"LAPOR_TIMEZONE tidak dikenal: {self.timezone!r}") from exc
+        if self.smtp_security not in SMTP_SECURITY:
+            raise SettingsError(
+                f"LAPOR_SMTP_SECURITY harus salah satu dari {', '.join(SMTP_SECURITY)}."
+            )
         database_url = self.database_url or f"sqlite:///{self.data_dir / 'lapor.db'}"
         database_url = _with_driver(database_url)
         secret_key = self.secret_key
@@ -107,6 +132,12 @@ class Settings:
                 )
             secret_key = _development_secret(self.data_dir)
         return replace(self, database_url=database_url, secret_key=secret_key)
+
+
+def _port(raw: str) -> int:
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SettingsError(f"LAPOR_SMTP_PORT bukan nomor port: {raw!r}")
+    return int(raw)
 
 
 def _with_driver(url: str) -> str:

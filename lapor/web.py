@@ -18,6 +18,7 @@ from flask import (
 from sqlmodel import select
 
 from lapor import db
+from lapor.casework import deadlines_for, notices_for
 from lapor.domain import feedback, tracking
 from lapor.domain.errors import DomainError, ValidationFailed
 from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES
@@ -180,7 +181,14 @@ def track(code: str):
 def rate(code: str):
     def rate_it(session, complaint):
         form = request.form
-        feedback.rate(session, complaint, form.get("rating"), form.get("comment"), now=utcnow())
+        feedback.rate(
+            session,
+            complaint,
+            form.get("rating"),
+            form.get("comment"),
+            now=utcnow(),
+            **_effects(),
+        )
 
     return _reporter_action(code, rate_it, "Terima kasih atas penilaian Anda.")
 
@@ -189,9 +197,15 @@ def rate(code: str):
 @limiter.limit("10/minute")
 def reopen(code: str):
     def reopen_it(session, complaint):
-        feedback.reopen(session, complaint, request.form.get("reason"), now=utcnow())
+        feedback.reopen(session, complaint, request.form.get("reason"), now=utcnow(), **_effects())
 
     return _reporter_action(code, reopen_it, "Pengaduan dibuka kembali dan dikembalikan ke OPD.")
+
+
+def _effects() -> dict:
+    """This installation's SLA clock and notices, for a reporter's action."""
+    settings = current_app.extensions["lapor.settings"]
+    return {"deadlines": deadlines_for(settings), "notices": notices_for(settings)}
 
 
 def _reporter_action(code: str, act, done: str):
@@ -200,7 +214,7 @@ def _reporter_action(code: str, act, done: str):
     session = db.get_session()
     try:
         act(session, complaint)
-        session.commit()
+        db.commit_request_session(session)
     except ValidationFailed as failed:
         session.rollback()
         return _track_with_errors(complaint, {k: p.message for k, p in failed.fields.items()})

@@ -9,7 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
-from models.enums import ActorKind, AgencyKind, Channel, ComplaintStatus, Role
+from models.enums import (
+    ActorKind,
+    AgencyKind,
+    Channel,
+    ComplaintStatus,
+    NotificationStatus,
+    Role,
+)
 from models.types import UTCDateTime, enum_type
 
 __all__ = [
@@ -24,6 +31,9 @@ __all__ = [
     "ComplaintStatus",
     "Feedback",
     "IntakeRequest",
+    "Notification",
+    "NotificationStatus",
+    "Outbox",
     "Reporter",
     "Role",
     "RoutingExample",
@@ -133,6 +143,14 @@ class Complaint(ComplaintBase, table=True):
     verification_due_at: datetime | None = _timestamp()
     response_due_at: datetime | None = _timestamp()
     resolution_due_at: datetime | None = _timestamp()
+    # The SLA clock's state (lapor.domain.deadlines): paused while waiting on the reporter,
+    # the reporter's deadline to answer, which stage deadline was already reminded of, and
+    # the next moment the sweep must look at the complaint (the sweep's only index).
+    paused_at: datetime | None = _timestamp()
+    paused_days_left: int | None = None
+    auto_close_at: datetime | None = _timestamp()
+    reminded_for: datetime | None = _timestamp()
+    next_check_at: datetime | None = _timestamp(index=True)
 
 
 class ComplaintEvent(SQLModel, table=True):
@@ -207,3 +225,38 @@ class RoutingExample(SQLModel, table=True):
     text: str = Field(sa_type=sa.Text)
     regency: str | None = Field(default=None, max_length=100)
     created_at: datetime = _timestamp(nullable=False)
+
+
+class Notification(SQLModel, table=True):
+    """A message to an OPD or a reporter: in-app, or to deliver by Telegram or email."""
+
+    __tablename__ = "notification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="complaint_event.id")
+    kind: str = Field(max_length=30)  # the event's action: route, remind, escalate, …
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    reporter_id: int | None = Field(default=None, foreign_key="reporter.id")
+    channel: str = Field(max_length=20)  # inapp | telegram | email
+    address: str | None = Field(default=None, max_length=254)
+    subject: str = Field(max_length=200)
+    body: str = Field(sa_type=sa.Text)
+    status: NotificationStatus = Field(sa_type=enum_type(NotificationStatus), index=True)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _timestamp(nullable=False)
+    sent_at: datetime | None = _timestamp()
+    read_at: datetime | None = _timestamp()
+
+
+class Outbox(SQLModel, table=True):
+    """A job written in the transaction that needs it, relayed to RQ once committed."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=120)
+    args: list[Any] = Field(default_factory=list, sa_type=sa.JSON)
+    created_at: datetime = _timestamp(nullable=False)
+    relayed_at: datetime | None = _timestamp(index=True)

@@ -48,3 +48,10 @@ class AgencyKind(StrEnum):
     RSUD = "rsud"
     UPT = "upt"
     EXTERNAL = "external"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"  # to deliver (Telegram, email)
+    RETRYING = "retrying"  # a delivery failed; RQ tries again later
+    SENT = "sent"  # delivered, or an in-app notice stored
+    FAILED = "failed"  # every retry failed: shown to supervisors

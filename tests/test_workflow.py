@@ -50,6 +50,11 @@ ALLOWED: dict[tuple[S, Action], tuple[S, set[ActorKind]]] = {
     (S.REOPENED, Action.TRANSFER): (S.ROUTED, {STAFF}),
     (S.REOPENED, Action.RESOLVE): (S.RESOLVED, {STAFF}),
     (S.REOPENED, Action.ESCALATE): (S.REOPENED, {SYS, STAFF}),
+    # The SLA sweep's reminder before a stage deadline: recorded, the status stays.
+    (S.RECEIVED, Action.REMIND): (S.RECEIVED, {SYS}),
+    (S.ROUTED, Action.REMIND): (S.ROUTED, {SYS}),
+    (S.IN_PROGRESS, Action.REMIND): (S.IN_PROGRESS, {SYS}),
+    (S.REOPENED, Action.REMIND): (S.REOPENED, {SYS}),
 }
 TRANSITIONS = [a for a in Action if a != Action.SUBMIT]
 CASES = list(itertools.product(S, TRANSITIONS, ActorKind))

@@ -3,7 +3,10 @@
 from rq import cron
 
 from lapor import jobs
-from workers import maintenance, routing
+from workers import maintenance, routing, sla
+
+# Every minute: reminders, escalations, automatic closes, and the outbox's leftovers.
+cron.register(sla.sweep, queue_name=jobs.HIGH, cron="* * * * *", job_timeout=jobs.SWEEP.timeout)
 
 cron.register(
     maintenance.remove_stale_uploads, queue_name=jobs.LOW, cron="17 * * * *", job_timeout=300

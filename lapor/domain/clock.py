@@ -62,6 +62,13 @@ class WorkingCalendar:
                 counted += 1
         return current
 
+    def previous_working_day(self, day: date) -> date:
+        """The last working day before `day`."""
+        current = day - timedelta(days=1)
+        while not self.is_working_day(current):
+            current -= timedelta(days=1)
+        return current
+
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end` (0 when end <= start)."""
         count, current = 0, start

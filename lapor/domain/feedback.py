@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from lapor.domain import workflow
+from lapor.domain.deadlines import Deadlines
 from lapor.domain.errors import DomainError, FieldProblem, ValidationFailed
+from lapor.domain.notices import Notices
 from models import Complaint, ComplaintStatus, Feedback
 
 MAX_COMMENT = 1000
@@ -17,7 +19,14 @@ REOPEN_WINDOW = timedelta(days=14)
 
 
 def rate(
-    session: Session, complaint: Complaint, rating: object, comment: str | None, *, now: datetime
+    session: Session,
+    complaint: Complaint,
+    rating: object,
+    comment: str | None,
+    *,
+    now: datetime,
+    deadlines: Deadlines | None = None,
+    notices: Notices | None = None,
 ) -> Feedback:
     """Store the reporter's rating (1–5) of a resolved complaint and close it."""
     if complaint.status != ComplaintStatus.RESOLVED:
@@ -47,6 +56,8 @@ def rate(
         actor=workflow.Actor.reporter(),
         now=now,
         change=workflow.Change(note=None, data={"rating": value}),
+        deadlines=deadlines,
+        notices=notices,
     )
     return feedback
 
@@ -60,7 +71,15 @@ def can_reopen(complaint: Complaint, now: datetime) -> bool:
     )
 
 
-def reopen(session: Session, complaint: Complaint, reason: str | None, *, now: datetime) -> None:
+def reopen(
+    session: Session,
+    complaint: Complaint,
+    reason: str | None,
+    *,
+    now: datetime,
+    deadlines: Deadlines | None = None,
+    notices: Notices | None = None,
+) -> None:
     """The reporter is not satisfied: the complaint goes back to its OPD."""
     if complaint.status == ComplaintStatus.RESOLVED and not can_reopen(complaint, now):
         raise DomainError(
@@ -78,4 +97,6 @@ def reopen(session: Session, complaint: Complaint, reason: str | None, *, now: d
         actor=workflow.Actor.reporter(),
         now=now,
         change=workflow.Change(note=reason or "Pelapor menyatakan belum selesai."),
+        deadlines=deadlines,
+        notices=notices,
     )

@@ -17,6 +17,7 @@ from lapor.domain import tracking, workflow
 from lapor.domain.deadlines import Deadlines
 from lapor.domain.errors import FieldProblem, IdempotencyConflict, ValidationFailed
 from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES, safe_filename, sniff
+from lapor.domain.notices import Notices
 from lapor.region import Gazetteer
 from lapor.storage import AttachmentStore
 from models import (
@@ -105,6 +106,7 @@ def submit(
     gazetteer: Gazetteer | None = None,
     router: Router | None = None,
     deadlines: Deadlines | None = None,
+    notices: Notices | None = None,
 ) -> IntakeResult:
     """Validate and store a complaint with its reporter, files and first events (no commit).
 
@@ -150,10 +152,16 @@ def submit(
     )
     if deadlines is not None:
         deadlines.received(complaint, now)
+        deadlines.schedule(complaint)
     session.add(complaint)
     session.flush()
     submitted = workflow.record_submission(
-        session, complaint, actor=workflow.Actor.reporter(), now=now, category=clean.category
+        session,
+        complaint,
+        actor=workflow.Actor.reporter(),
+        now=now,
+        category=clean.category,
+        notices=notices,
     )
     if clean.uploads:
         session.flush()  # the attachments refer to the submit event
@@ -179,7 +187,7 @@ def submit(
                 key=key, fingerprint=fingerprint, complaint_id=complaint.id, created_at=now
             )
         )
-    agency = _route(session, complaint, decision, now, deadlines)
+    agency = _route(session, complaint, decision, now, deadlines, notices)
     session.flush()
     return IntakeResult(complaint, created=True, agency=agency)
 
@@ -190,6 +198,7 @@ def _route(
     decision: RoutingDecision | None,
     now: datetime,
     deadlines: Deadlines | None,
+    notices: Notices | None,
 ) -> Agency | None:
     """Dispose to the OPD automatically when the router is sure; the agency, if so."""
     if decision is None or not decision.auto or decision.agency_code is None:
@@ -208,6 +217,7 @@ def _route(
             data={"label": decision.label, "confidence": round(decision.confidence, 4)},
         ),
         deadlines=deadlines,
+        notices=notices,
     )
     return agency
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from lapor.domain.deadlines import Deadlines
+from lapor.domain.deadlines import Deadlines, stage_deadline
 from lapor.domain.errors import DomainError, InvalidTransition
 from models import ActorKind, Agency, Complaint, ComplaintEvent, RoutingExample
 from models import ComplaintStatus as S
+
+if TYPE_CHECKING:
+    from lapor.domain.notices import Notices
 
 SYSTEM, REPORTER, STAFF = ActorKind.SYSTEM, ActorKind.REPORTER, ActorKind.STAFF
 
@@ -34,6 +38,7 @@ class Action(StrEnum):
     REOPEN = "reopen"
     CLOSE = "close"
     ESCALATE = "escalate"
+    REMIND = "remind"
 
 
 class RejectReason(StrEnum):
@@ -87,6 +92,7 @@ RULES: dict[Action, Rule] = {
         frozenset({S.RESOLVED, S.NEEDS_INFO}), S.CLOSED, frozenset({SYSTEM, REPORTER, STAFF})
     ),
     Action.ESCALATE: Rule(ACTIVE, SAME, frozenset({SYSTEM, STAFF}), public=False),
+    Action.REMIND: Rule(ACTIVE, SAME, frozenset({SYSTEM}), public=False),
 }
 
 ACTION_LABELS = {
@@ -103,6 +109,7 @@ ACTION_LABELS = {
     Action.REOPEN: "Dibuka kembali oleh pelapor",
     Action.CLOSE: "Ditutup",
     Action.ESCALATE: "Dieskalasi",
+    Action.REMIND: "Pengingat batas waktu dikirim",
 }
 
 STATUS_LABELS = {
@@ -140,7 +147,8 @@ class Actor:
 
 @dataclass
 class Change:
-    """What an action carries besides itself: a note, a target agency, a reason."""
+    """What an action carries besides itself: a note, a target agency (for a reminder or an
+    escalation: whom it goes to), a reason."""
 
     note: str | None = None
     agency: Agency | None = None
@@ -188,9 +196,10 @@ def apply(
     now: datetime,
     change: Change | None = None,
     deadlines: Deadlines | None = None,
+    notices: Notices | None = None,
 ) -> ComplaintEvent:
-    """Take an action on a complaint: check it, change the complaint (and its deadlines, when
-    a calendar is given), add its audit event."""
+    """Take an action on a complaint: check it, change the complaint (its deadlines too, when
+    a calendar is given), add its audit event and the notices it calls for."""
     change = change or Change()
     before = complaint.status
     after = next_status(before, action, actor.kind, complaint.resume_status)
@@ -200,12 +209,11 @@ def apply(
     data = dict(change.data)
     _EFFECTS[action](complaint, change, now, data)
     if deadlines is not None:
-        if action in (Action.ROUTE, Action.VERIFY, Action.TRANSFER):
-            deadlines.disposed(complaint, now)
-        elif action in (Action.RESPOND, Action.RESOLVE):
-            deadlines.answered(complaint, now)
+        _move_clock(session, deadlines, complaint, action, change, now, before, after)
     complaint.status = after
     complaint.updated_at = now
+    if deadlines is not None:
+        deadlines.schedule(complaint)
     event = ComplaintEvent(
         complaint_id=complaint.id,
         at=now,
@@ -231,7 +239,42 @@ def apply(
                 created_at=now,
             )
         )
+    if notices is not None:
+        target = change.agency if action in (Action.ESCALATE, Action.REMIND) else None
+        notices.after_event(session, complaint, event, target=target)
     return event
+
+
+def _move_clock(
+    session: Session,
+    deadlines: Deadlines,
+    complaint: Complaint,
+    action: Action,
+    change: Change,
+    now: datetime,
+    before: S,
+    after: S,
+) -> None:
+    """What an action does to the SLA clock (before the status changes)."""
+    if action in (Action.ROUTE, Action.VERIFY, Action.TRANSFER):
+        deadlines.disposed(complaint, now, change.agency.code if change.agency else None)
+    elif action == Action.REOPEN:
+        deadlines.disposed(complaint, now, _agency_code(session, complaint))
+    elif action == Action.RESPOND and before != S.IN_PROGRESS:
+        deadlines.answered(complaint, now)
+    elif action == Action.RESOLVE:
+        deadlines.resolved(complaint, now, _agency_code(session, complaint))
+    elif action == Action.REQUEST_INFO:
+        deadlines.paused(complaint, now, _agency_code(session, complaint))
+    elif action == Action.PROVIDE_INFO:
+        deadlines.resumed(complaint, now, after)
+    elif after in TERMINAL:
+        deadlines.ended(complaint)
+
+
+def _agency_code(session: Session, complaint: Complaint) -> str | None:
+    agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
+    return agency.code if agency else None
 
 
 def record_submission(
@@ -241,6 +284,7 @@ def record_submission(
     actor: Actor,
     now: datetime,
     category: str | None = None,
+    notices: Notices | None = None,
 ) -> ComplaintEvent:
     """The first event of every complaint: it came in (with the category a client chose)."""
     event = ComplaintEvent(
@@ -253,6 +297,8 @@ def record_submission(
         data={"channel": complaint.channel.value, **({"category": category} if category else {})},
     )
     session.add(event)
+    if notices is not None:
+        notices.after_event(session, complaint, event)
     return event
 
 
@@ -343,6 +389,14 @@ def _close(complaint: Complaint, change: Change, now: datetime, data: dict) -> N
 def _escalate(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
     complaint.escalation_level += 1
     data["level"] = complaint.escalation_level
+    if change.agency is not None:
+        data["target"] = change.agency.code
+
+
+def _remind(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    complaint.reminded_for = stage_deadline(complaint)
+    if change.agency is not None:
+        data["target"] = change.agency.code
 
 
 def _nothing(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
@@ -362,4 +416,5 @@ _EFFECTS = {
     Action.REOPEN: _reopen,
     Action.CLOSE: _close,
     Action.ESCALATE: _escalate,
+    Action.REMIND: _remind,
 }

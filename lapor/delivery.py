@@ -1,0 +1,60 @@
+"""Sending a message out: Telegram's Bot API (at the configured address) and SMTP email."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+import httpx
+
+from lapor.settings import Settings
+
+TIMEOUT = 20  # seconds; a slow server fails the attempt, RQ retries it later
+
+
+class DeliveryError(RuntimeError):
+    """The channel refused or could not take the message."""
+
+
+def send_telegram(settings: Settings, chat_id: str, text: str) -> None:
+    """sendMessage to a chat through the Bot API the settings point at."""
+    if not settings.telegram_bot_token:
+        raise DeliveryError("TELEGRAM_BOT_TOKEN tidak diatur")
+    url = f"{settings.telegram_api_url}{settings.telegram_bot_token}/sendMessage"
+    try:
+        response = httpx.post(url, json={"chat_id": chat_id, "text": text}, timeout=TIMEOUT)
+        answer = response.json()
+    except (httpx.HTTPError, ValueError) as error:
+        raise DeliveryError(f"Telegram: {error.__class__.__name__}: {error}") from error
+    if not answer.get("ok"):
+        raise DeliveryError(f"Telegram: {answer.get('description', response.status_code)}")
+
+
+def send_email(settings: Settings, to: str, subject: str, body: str) -> None:
+    """One plain-text email through the configured SMTP server."""
+    if not settings.smtp_host:
+        raise DeliveryError("LAPOR_SMTP_HOST tidak diatur")
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    try:
+        if settings.smtp_security == "ssl":
+            client = smtplib.SMTP_SSL(
+                settings.smtp_host,
+                settings.smtp_port,
+                timeout=TIMEOUT,
+                context=ssl.create_default_context(),
+            )
+        else:
+            client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT)
+        with client:
+            if settings.smtp_security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if settings.smtp_user:
+                client.login(settings.smtp_user, settings.smtp_password or "")
+            client.send_message(message)
+    except (smtplib.SMTPException, OSError) as error:
+        raise DeliveryError(f"SMTP: {error.__class__.__name__}: {error}") from error

@@ -1,0 +1,177 @@
+"""Who hears of a complaint's events, and what they read.
+
+OPDs get an in-app notice for every event that needs them (a new complaint, the reporter's
+answer, a reminder, an escalation) and, when their Telegram chat or email is configured, a
+delivery; reporters hear of every status change through the channel they came from. What goes
+to an OPD never names the reporter (anonymous or not: officers see identity, where allowed, in
+the console only). Deliveries are RQ jobs written to the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from lapor.domain import outbox, tracking
+from lapor.domain.deadlines import next_deadline
+from lapor.timefmt import human
+from models import Agency, Channel, Complaint, ComplaintEvent, Notification, Reporter
+from models import NotificationStatus as N
+
+DELIVER_JOB = "workers.notify.deliver"
+EXCERPT = 300
+
+AGENCY_SUBJECTS = {
+    "route": "Pengaduan baru untuk {agency}",
+    "verify": "Pengaduan baru untuk {agency}",
+    "transfer": "Pengaduan dialihkan ke {agency}",
+    "provide_info": "Pelapor memberi keterangan tambahan",
+    "reopen": "Pelapor membuka kembali pengaduan",
+    "remind": "Pengingat batas waktu",
+    "escalate": "Eskalasi tingkat {level}: pengaduan melewati batas waktu",
+}
+REPORTER_SUBJECT = "Pengaduan {code}: {status}"
+
+
+@dataclass(frozen=True)
+class Notices:
+    """Which delivery channels this installation has, and where its pages are."""
+
+    public_url: str
+    tz: ZoneInfo
+    telegram: bool = False
+    email: bool = False
+
+    def after_event(
+        self,
+        session: Session,
+        complaint: Complaint,
+        event: ComplaintEvent,
+        *,
+        target: Agency | None = None,
+    ) -> list[Notification]:
+        """Write the notices an event calls for (no commit); `target` is whom a reminder or
+        an escalation is for."""
+        rows = [
+            *self._to_agencies(session, complaint, event, target),
+            *self._to_reporter(session, complaint, event),
+        ]
+        if not rows:
+            return rows
+        session.add_all(rows)
+        session.flush()  # ids for the events' links and the delivery jobs
+        for row in rows:
+            row.event_id = event.id
+            if row.status == N.PENDING:
+                outbox.schedule(session, DELIVER_JOB, row.id, now=event.at)
+        return rows
+
+    def _to_agencies(
+        self, session: Session, complaint: Complaint, event: ComplaintEvent, target: Agency | None
+    ) -> list[Notification]:
+        subject = AGENCY_SUBJECTS.get(event.action)
+        if subject is None:
+            return []
+        responsible = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
+        audience = [target or responsible]
+        if event.action == "escalate" and responsible is not None and responsible is not target:
+            audience.append(responsible)  # the OPD learns it was escalated, in the app
+        rows = []
+        for index, agency in enumerate(a for a in audience if a is not None):
+            title = subject.format(agency=agency.short_name, level=event.data.get("level", ""))
+            body = self._agency_body(complaint, event, title)
+            rows.append(self._row(complaint, event, "inapp", None, title, body, agency=agency))
+            if index > 0:
+                continue
+            if self.telegram and agency.telegram_chat_id:
+                chat = str(agency.telegram_chat_id)
+                rows.append(self._row(complaint, event, "telegram", chat, title, body, agency))
+            if self.email and agency.email:
+                rows.append(self._row(complaint, event, "email", agency.email, title, body, agency))
+        return rows
+
+    def _to_reporter(
+        self, session: Session, complaint: Complaint, event: ComplaintEvent
+    ) -> list[Notification]:
+        changed = event.status_from != event.status_to or event.action == "submit"
+        if not changed or complaint.reporter_id is None:
+            return []
+        reporter = session.get(Reporter, complaint.reporter_id)
+        if reporter is None:
+            return []
+        from lapor.domain.workflow import STATUS_LABELS  # the state machine imports this module
+
+        subject = REPORTER_SUBJECT.format(
+            code=tracking.display(complaint.tracking_code), status=STATUS_LABELS[complaint.status]
+        )
+        body = self._reporter_body(complaint, event, subject)
+        if complaint.channel == Channel.TELEGRAM:
+            # The bot answers a submission in the chat itself; later changes are messages.
+            if event.action == "submit" or not (self.telegram and reporter.telegram_chat_id):
+                return []
+            chat = str(reporter.telegram_chat_id)
+            return [self._row(complaint, event, "telegram", chat, subject, body, reporter=reporter)]
+        if self.email and reporter.email:
+            return [
+                self._row(
+                    complaint, event, "email", reporter.email, subject, body, reporter=reporter
+                )
+            ]
+        return []
+
+    def _agency_body(self, complaint: Complaint, event: ComplaintEvent, title: str) -> str:
+        text = complaint.text if len(complaint.text) <= EXCERPT else complaint.text[:EXCERPT] + "…"
+        place = ", ".join(p for p in (complaint.district, complaint.regency) if p) or "-"
+        lines = [
+            title,
+            "",
+            f"Kode: {tracking.display(complaint.tracking_code)}",
+            f"Judul: {complaint.title or '-'}",
+            f"Lokasi: {place}",
+            f"Batas waktu: {human(next_deadline(complaint), self.tz)}",
+        ]
+        if event.action == "escalate":
+            lines.append(f"Tingkat eskalasi: {event.data.get('level')} ({event.data.get('title')})")
+        if event.note and event.public:
+            lines.append(f"Catatan: {event.note}")
+        lines += ["", text]
+        return "\n".join(lines)
+
+    def _reporter_body(self, complaint: Complaint, event: ComplaintEvent, subject: str) -> str:
+        lines = [subject]
+        if event.note and event.public:
+            lines += ["", event.note]
+        due = next_deadline(complaint)
+        if due is not None and complaint.status.value not in ("closed", "rejected", "forwarded"):
+            lines += ["", f"Batas waktu tahap berikutnya: {human(due, self.tz)}"]
+        code = tracking.display(complaint.tracking_code)
+        lines += ["", f"Lacak pengaduan Anda: {self.public_url.rstrip('/')}/lacak/{code}"]
+        return "\n".join(lines)
+
+    @staticmethod
+    def _row(
+        complaint: Complaint,
+        event: ComplaintEvent,
+        channel: str,
+        address: str | None,
+        subject: str,
+        body: str,
+        agency: Agency | None = None,
+        reporter: Reporter | None = None,
+    ) -> Notification:
+        inapp = channel == "inapp"
+        return Notification(
+            complaint_id=complaint.id,
+            kind=event.action,
+            agency_id=agency.id if agency else None,
+            reporter_id=reporter.id if reporter else None,
+            channel=channel,
+            address=address,
+            subject=subject[:200],
+            body=body,
+            status=N.SENT if inapp else N.PENDING,
+            created_at=event.at,
+            sent_at=event.at if inapp else None,
+        )

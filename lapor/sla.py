@@ -1,0 +1,35 @@
+"""Running the SLA sweep against this installation's database, batch by batch."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from lapor import db, outbox
+from lapor.casework import deadlines_for, notices_for
+from lapor.domain.sweep import SweepResult, sweep_batch
+from lapor.settings import Settings
+
+log = logging.getLogger(__name__)
+BATCH = 500
+# A bound on one run, so a fault that leaves a complaint due cannot loop forever; what is left
+# is taken by the next run a minute later.
+MAX_BATCHES = 200
+
+
+def sweep(settings: Settings, now: datetime, batch: int = BATCH) -> SweepResult:
+    """Sweep everything due at `now`, one committed transaction per batch, then relay the
+    outbox rows an earlier run or an outage left behind."""
+    deadlines, notices = deadlines_for(settings), notices_for(settings)
+    total = SweepResult()
+    for _ in range(MAX_BATCHES):
+        result = db.run_in_transaction(
+            settings, lambda session: sweep_batch(session, now, deadlines, notices, batch)
+        )
+        total.add(result)
+        if result.looked_at < batch:
+            break
+    relayed = outbox.relay_pending(settings, now)
+    if total.looked_at or relayed:
+        log.info("sweep at %s: %s, relayed %d", now.isoformat(), dict(total.actions), relayed)
+    return total

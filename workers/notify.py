@@ -1,0 +1,61 @@
+"""Delivering notifications: one job per message, retried by RQ with growing pauses."""
+
+from __future__ import annotations
+
+import logging
+
+from rq import get_current_job
+
+from lapor import db, delivery
+from lapor.settings import Settings
+from lapor.timefmt import utcnow
+from models import Notification
+from models import NotificationStatus as N
+
+log = logging.getLogger(__name__)
+
+
+def deliver(notification_id: int) -> str:
+    """Send one notification; safe to run twice (a sent one is not sent again). A failure is
+    written on the row and raised, so RQ retries; after the last retry the row says failed."""
+    settings = Settings.from_env()
+    with db.session_scope(settings) as session:
+        notification = session.get(Notification, notification_id)
+        if notification is None or notification.status == N.SENT:
+            return "nothing to do"
+        channel, address = notification.channel, notification.address
+        subject, body = notification.subject, notification.body
+    try:
+        _send(settings, channel, address, subject, body)
+    except delivery.DeliveryError as error:
+        _record_failure(settings, notification_id, str(error))
+        raise
+    with db.session_scope(settings) as session:
+        notification = session.get(Notification, notification_id)
+        notification.status = N.SENT
+        notification.attempts += 1
+        notification.sent_at = utcnow()
+        notification.last_error = None
+    return "sent"
+
+
+def _send(settings: Settings, channel: str, address: str | None, subject: str, body: str):
+    if not address:
+        raise delivery.DeliveryError("alamat tujuan kosong")
+    if channel == "telegram":
+        delivery.send_telegram(settings, address, body)
+    elif channel == "email":
+        delivery.send_email(settings, address, subject, body)
+    else:
+        raise delivery.DeliveryError(f"kanal tidak dikenal: {channel}")
+
+
+def _record_failure(settings: Settings, notification_id: int, error: str) -> None:
+    job = get_current_job()
+    final = job is None or not job.retries_left
+    with db.session_scope(settings) as session:
+        notification = session.get(Notification, notification_id)
+        notification.attempts += 1
+        notification.last_error = error[:2000]
+        notification.status = N.FAILED if final else N.RETRYING
+    log.warning("notification %s: %s (%s)", notification_id, error, "final" if final else "retry")

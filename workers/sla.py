@@ -1,0 +1,13 @@
+"""The SLA sweep job, run every minute by `rq cron` (workers.cron_config)."""
+
+from __future__ import annotations
+
+from lapor import sla
+from lapor.settings import Settings
+from lapor.timefmt import utcnow
+
+
+def sweep() -> dict:
+    """Remind, escalate and auto-close what has come due; safe to run twice or in parallel."""
+    result = sla.sweep(Settings.from_env(), now=utcnow())
+    return {"looked_at": result.looked_at, "actions": dict(result.actions)}
