@@ -1,0 +1,247 @@
+"""Notifications through real RQ workers to a real SMTP server and a local Bot API server;
+retries and their record; and a Redis outage that loses nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from fakes import FakeSmtp, FakeTelegram
+from rq import Queue, SimpleWorker
+from sqlmodel import Session, select
+
+from lapor import broker, casework, db, jobs, outbox, sla
+from lapor.domain import workflow
+from lapor.domain.intake import Submission
+from lapor.embedded_redis import EmbeddedRedis
+from lapor.filing import file_complaint
+from lapor.settings import Settings
+from models import Agency, Channel, Complaint, Notification, NotificationStatus, Outbox
+
+WIB = ZoneInfo("Asia/Jakarta")
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
+CHAT_DISHUB = -100200300
+CHAT_REPORTER = 777001
+
+
+@pytest.fixture
+def telegram():
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp():
+    server = FakeSmtp().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def wired(settings: Settings, telegram: FakeTelegram, smtp: FakeSmtp, monkeypatch) -> Settings:
+    """Settings with Telegram and email on, and the same in the environment the jobs read."""
+    wired = settings.with_overrides(
+        {
+            "telegram_bot_token": telegram.token,
+            "telegram_api_url": telegram.url,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp.port,
+            "smtp_security": "none",
+            "smtp_from": "lapor@kalteng.go.id",
+        }
+    )
+    _export(monkeypatch, wired)
+    with Session(db.engine_for(wired.database_url)) as session:
+        dishub = session.exec(select(Agency).where(Agency.code == "DISHUB")).one()
+        dishub.email, dishub.telegram_chat_id = "dishub@kalteng.go.id", CHAT_DISHUB
+        setda = session.exec(select(Agency).where(Agency.code == "SETDA")).one()
+        setda.email = "setda@kalteng.go.id"
+        session.commit()
+    return wired
+
+
+def _export(monkeypatch, settings: Settings) -> None:
+    env = {
+        "LAPOR_ENV": settings.env,
+        "LAPOR_DATA_DIR": str(settings.data_dir),
+        "LAPOR_DATABASE_URL": settings.database_url,
+        "LAPOR_REDIS_URL": settings.redis_url or "",
+        "LAPOR_SECRET_KEY": settings.secret_key,
+        "TELEGRAM_BOT_TOKEN": settings.telegram_bot_token or "",
+        "LAPOR_TELEGRAM_API_URL": settings.telegram_api_url,
+        "LAPOR_SMTP_HOST": settings.smtp_host or "",
+        "LAPOR_SMTP_PORT": str(settings.smtp_port),
+        "LAPOR_SMTP_SECURITY": settings.smtp_security,
+        "LAPOR_SMTP_FROM": settings.smtp_from,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+def work(settings: Settings) -> None:
+    """Run every queued job, as the worker process would, until the queues are empty."""
+    connection = broker.connect(settings)
+    queues = [Queue(name, connection=connection) for name in jobs.QUEUES]
+    SimpleWorker(queues, connection=connection).work(burst=True)
+
+
+def file(settings: Settings, **fields) -> str:
+    text = "Lampu lalu lintas di simpang Jl. Yos Sudarso mati sejak kemarin"
+    submission = Submission(text=text, **fields)
+    return file_complaint(settings, submission, now=MONDAY).complaint.tracking_code
+
+
+def route(settings: Settings, code: str, agency_code: str = "DISHUB") -> None:
+    def run(session: Session) -> None:
+        complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
+        agency = session.exec(select(Agency).where(Agency.code == agency_code)).one()
+        casework.act(
+            settings,
+            session,
+            complaint,
+            workflow.Action.ROUTE,
+            actor=workflow.Actor.system(),
+            now=MONDAY,
+            change=workflow.Change(agency=agency),
+        )
+
+    db.run_in_transaction(settings, run)
+
+
+def notifications(settings: Settings) -> list[Notification]:
+    with Session(db.engine_for(settings.database_url)) as session:
+        return list(session.exec(select(Notification).order_by(Notification.id)).all())
+
+
+def test_the_opd_and_the_reporter_hear_of_a_complaint_by_email_and_telegram(wired, telegram, smtp):
+    code = file(wired, name="Siti Rahmawati", email="siti@example.id", anonymous=True)
+    route(wired, code)
+    work(wired)
+
+    rows = notifications(wired)
+    assert {(n.channel, n.status) for n in rows} == {
+        ("inapp", NotificationStatus.SENT),
+        ("email", NotificationStatus.SENT),
+        ("telegram", NotificationStatus.SENT),
+    }
+    to = sorted(message["X-Rcpt-To"] for message in smtp.messages)
+    assert to == ["dishub@kalteng.go.id", "siti@example.id", "siti@example.id"]
+    receipt, routed = [m for m in smtp.messages if m["X-Rcpt-To"] == "siti@example.id"]
+    assert "Diterima" in receipt["Subject"] and "Diteruskan ke OPD" in routed["Subject"]
+    assert f"/lacak/{code[:5]}-{code[5:]}" in receipt.get_content()
+    [chat] = telegram.sent()
+    assert chat["chat_id"] == str(CHAT_DISHUB)
+    assert "Pengaduan baru untuk Dishub" in chat["text"]
+    # The anonymous reporter is nowhere in what the OPD reads.
+    opd_email = next(m for m in smtp.messages if m["X-Rcpt-To"] == "dishub@kalteng.go.id")
+    for text in (chat["text"], opd_email.get_content(), *(n.body for n in rows if n.agency_id)):
+        assert "Siti" not in text and "siti@example.id" not in text
+
+
+def test_escalations_reach_each_level_by_its_channels(wired, smtp):
+    code = file(wired)
+    route(wired, code)
+    work(wired)
+    smtp.messages.clear()
+    sla.sweep(wired, datetime(2026, 12, 3, 9, tzinfo=WIB))  # levels 1 and 2 are due
+    work(wired)
+    to = sorted(message["X-Rcpt-To"] for message in smtp.messages)
+    assert to == ["dishub@kalteng.go.id", "setda@kalteng.go.id"]
+    setda = next(m for m in smtp.messages if m["X-Rcpt-To"] == "setda@kalteng.go.id")
+    assert setda["Subject"] == "Eskalasi tingkat 2: pengaduan melewati batas waktu"
+    inapp = [(n.kind, n.agency_id) for n in notifications(wired) if n.channel == "inapp"]
+    assert [kind for kind, _ in inapp] == ["route", "escalate", "escalate", "escalate"]
+
+
+def test_a_reporter_from_telegram_hears_back_in_telegram(wired, telegram):
+    submission = dict(telegram_user_id=555, telegram_chat_id=CHAT_REPORTER, name="Budi")
+    code = file(wired, channel=Channel.TELEGRAM, **submission)
+    work(wired)
+    assert telegram.sent() == []  # the bot answers the submission itself, in the chat
+    route(wired, code)
+    work(wired)
+    to_reporter = [m for m in telegram.sent() if m["chat_id"] == str(CHAT_REPORTER)]
+    assert len(to_reporter) == 1
+    assert "Diteruskan ke OPD" in to_reporter[0]["text"]
+
+
+def test_a_failed_delivery_is_retried_and_recorded(wired, telegram, monkeypatch):
+    quick = jobs.JobPolicy(jobs.HIGH, timeout=30, retries=1, intervals=(0,))
+    monkeypatch.setitem(jobs.OUTBOX_POLICIES, "workers.notify.deliver", quick)
+    telegram.failures_left = 1
+    code = file(wired)
+    route(wired, code)
+    work(wired)
+    [row] = [n for n in notifications(wired) if n.channel == "telegram"]
+    assert row.status == NotificationStatus.SENT
+    assert row.attempts == 2
+    assert len(telegram.sent()) == 2
+
+
+def test_a_delivery_that_keeps_failing_is_marked_failed_with_its_error(
+    wired, telegram, monkeypatch
+):
+    quick = jobs.JobPolicy(jobs.HIGH, timeout=30, retries=2, intervals=(0, 0))
+    monkeypatch.setitem(jobs.OUTBOX_POLICIES, "workers.notify.deliver", quick)
+    telegram.failures_left = 99
+    code = file(wired)
+    route(wired, code)
+    work(wired)
+    [row] = [n for n in notifications(wired) if n.channel == "telegram"]
+    assert row.status == NotificationStatus.FAILED
+    assert row.attempts == 3
+    assert "Bad Gateway" in row.last_error
+    with Session(db.engine_for(wired.database_url)) as session:
+        # The state change it reported on stands.
+        complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
+        assert complaint.status == "routed"
+
+
+def test_running_a_delivery_twice_sends_once(wired, smtp):
+    from workers import notify
+
+    file(wired, email="warga@example.id")
+    work(wired)
+    [row] = [n for n in notifications(wired) if n.channel == "email"]
+    assert notify.deliver(row.id) == "nothing to do"
+    assert len(smtp.messages) == 1
+
+
+def test_a_redis_outage_loses_nothing(wired, smtp, tmp_path, monkeypatch):
+    server = EmbeddedRedis(tmp_path / "redis").start()
+    local = wired.with_overrides({"redis_url": server.url})
+    _export(monkeypatch, local)
+    server.stop()
+
+    code = file(local, email="warga@example.id")  # commits although Redis is down
+    with Session(db.engine_for(local.database_url)) as session:
+        assert session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
+        assert outbox.backlog(session) == 1
+    [row] = [n for n in notifications(local) if n.channel == "email"]
+    assert row.status == NotificationStatus.PENDING
+
+    server = EmbeddedRedis(tmp_path / "redis").start()
+    try:
+        later = MONDAY + timedelta(minutes=2)
+        sla.sweep(local, later)  # the cron's sweep relays what the outage left behind
+        work(local)
+    finally:
+        server.stop()
+    with Session(db.engine_for(local.database_url)) as session:
+        assert outbox.backlog(session) == 0
+    [row] = [n for n in notifications(local) if n.channel == "email"]
+    assert row.status == NotificationStatus.SENT
+    assert [m["X-Rcpt-To"] for m in smtp.messages] == ["warga@example.id"]
+
+
+def test_a_job_relayed_twice_is_delivered_once(wired, smtp):
+    file(wired, email="warga@example.id")
+    with Session(db.engine_for(wired.database_url)) as session:
+        session.exec(sa.update(Outbox).values(relayed_at=None))  # as if the mark was lost
+        session.commit()
+    outbox.relay_pending(wired, MONDAY + timedelta(minutes=5))
+    work(wired)
+    assert len(smtp.messages) == 1
