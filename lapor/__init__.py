@@ -27,15 +27,17 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
     app.config.update({k: v for k, v in settings.extra.items() if k.isupper()})
     app.extensions["lapor.settings"] = settings
 
-    from lapor import api, broker, db, errors, health, limits, open311, templating, web
+    from lapor import api, auth, broker, db, errors, health, limits, open311, ops, templating, web
 
     db.init_app(app)
     broker.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     limits.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(ops.bp)
     # The JSON API is called by programs with no browser session: no cookie, no CSRF token.
     templating.csrf.exempt(api.bp)
     templating.csrf.exempt(open311.bp)

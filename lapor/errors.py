@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 CODES = {
     400: ("bad_request", "Permintaan tidak dapat dipahami."),
+    401: ("unauthorized", "Silakan masuk terlebih dahulu."),
+    403: ("forbidden", "Anda tidak berwenang membuka halaman ini."),
     404: ("not_found", "Halaman atau data tidak ditemukan."),
     405: ("method_not_allowed", "Metode tidak diizinkan."),
     413: ("too_large", "Permintaan terlalu besar."),

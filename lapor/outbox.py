@@ -28,19 +28,19 @@ def relay_committed(settings: Settings, session: Session) -> int:
     rows: list[Outbox] = session.info.pop(PENDING_KEY, [])
     if not rows:
         return 0
-    return _relay(settings, [(row.id, row.job, row.args) for row in rows])
+    return _relay(settings, [(row.id, row.job, row.job_args) for row in rows])
 
 
 def relay_pending(settings: Settings, now: datetime, limit: int = 1000) -> int:
     """Relay jobs that were committed but never reached RQ, oldest first."""
     with db.session_scope(settings) as session:
         query = (
-            select(Outbox.id, Outbox.job, Outbox.args)
+            select(Outbox)
             .where(Outbox.relayed_at.is_(None), Outbox.created_at <= now - GRACE)
             .order_by(Outbox.id)
             .limit(limit)
         )
-        pending = [tuple(row) for row in session.exec(query).all()]
+        pending = [(row.id, row.job, row.job_args) for row in session.exec(query).all()]
     return _relay(settings, pending) if pending else 0
 
 

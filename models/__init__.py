@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import declared_attr
-from sqlmodel import Field, SQLModel
+from sqlalchemy.orm import declared_attr, relationship
+from sqlmodel import Field, Relationship, SQLModel
 
 from models.enums import (
     ActorKind,
@@ -234,8 +234,7 @@ class Notification(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     complaint_id: int = Field(foreign_key="complaint.id", index=True)
-    event_id: int | None = Field(default=None, foreign_key="complaint_event.id")
-    kind: str = Field(max_length=30)  # the event's action: route, remind, escalate, …
+    kind: str = Field(max_length=30)  # the action of the event it tells of: route, remind, …
     agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
     reporter_id: int | None = Field(default=None, foreign_key="reporter.id")
     channel: str = Field(max_length=20)  # inapp | telegram | email
@@ -258,5 +257,14 @@ class Outbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     job: str = Field(max_length=120)
     args: list[Any] = Field(default_factory=list, sa_type=sa.JSON)
+    # A delivery's notification: the job's argument, known once the batch is flushed.
+    notification_id: int | None = Field(default=None, foreign_key="notification.id")
     created_at: datetime = _timestamp(nullable=False)
     relayed_at: datetime | None = _timestamp(index=True)
+
+    notification: Notification | None = Relationship(sa_relationship=relationship("Notification"))
+
+    @property
+    def job_args(self) -> list[Any]:
+        """What the job is called with: its stored arguments, or the notification's id."""
+        return list(self.args) if self.args else [self.notification_id]

@@ -45,8 +45,16 @@ class WorkingCalendar:
             return "akhir pekan"
         return None
 
+    @cached_property
+    def _working(self) -> dict[date, bool]:
+        return {}
+
     def is_working_day(self, day: date) -> bool:
-        return self.day_off_reason(day) is None
+        # Asked thousands of times per sweep for the same few weeks: remembered per calendar.
+        known = self._working.get(day)
+        if known is None:
+            known = self._working[day] = self.day_off_reason(day) is None
+        return known
 
     def local_day(self, moment: datetime) -> date:
         return moment.astimezone(self.tz).date()

@@ -58,14 +58,10 @@ class Notices:
             *self._to_agencies(session, complaint, event, target),
             *self._to_reporter(session, complaint, event),
         ]
-        if not rows:
-            return rows
-        session.add_all(rows)
-        session.flush()  # ids for the events' links and the delivery jobs
         for row in rows:
-            row.event_id = event.id
+            session.add(row)
             if row.status == N.PENDING:
-                outbox.schedule(session, DELIVER_JOB, row.id, now=event.at)
+                outbox.schedule_delivery(session, DELIVER_JOB, row, now=event.at)
         return rows
 
     def _to_agencies(

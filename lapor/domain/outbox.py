@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from models import Outbox
+from models import Notification, Outbox
 
 PENDING_KEY = "lapor.outbox"  # session.info: rows this transaction wrote, relayed after commit
 
@@ -16,6 +16,14 @@ PENDING_KEY = "lapor.outbox"  # session.info: rows this transaction wrote, relay
 def schedule(session: Session, job: str, *args: object, now: datetime) -> Outbox:
     """Write a job to run once this transaction commits (ids only: the job reloads the rest)."""
     row = Outbox(job=job, args=list(args), created_at=now)
+    session.add(row)
+    session.info.setdefault(PENDING_KEY, []).append(row)
+    return row
+
+
+def schedule_delivery(session: Session, job: str, notification: Notification, *, now: datetime):
+    """Write the delivery of a notification (its id is known once the session flushes)."""
+    row = Outbox(job=job, notification=notification, created_at=now)
     session.add(row)
     session.info.setdefault(PENDING_KEY, []).append(row)
     return row

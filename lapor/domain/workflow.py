@@ -226,7 +226,8 @@ def apply(
         public=rule.public,
         data=data,
     )
-    session.add(complaint)
+    if complaint not in session:
+        session.add(complaint)
     session.add(event)
     if action in TEACHING_ACTIONS and change.agency is not None:
         session.add(

@@ -1,0 +1,122 @@
+"""Staff sign-in (Flask-Login): who is behind a console request, and what their role allows."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
+from sqlmodel import select
+
+from lapor import accounts, db
+from lapor.limits import limiter
+from models import Role, User
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    """The signed-in staff member, detached from any database session."""
+
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    agency_id: int | None
+    token: str  # changes with the password: an old session cookie stops working
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.token}"
+
+    @classmethod
+    def of(cls, user: User) -> StaffUser:
+        return cls(
+            id=user.id,
+            username=user.username,
+            full_name=user.full_name or user.username,
+            role=user.role,
+            agency_id=user.agency_id,
+            token=_token(user),
+        )
+
+
+def _token(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+@login_manager.user_loader
+def _load(user_id: str) -> StaffUser | None:
+    raw_id, _, token = user_id.partition(":")
+    if not raw_id.isdigit():
+        return None
+    user = db.get_session().get(User, int(raw_id))
+    if user is None or not user.active or _token(user) != token:
+        return None
+    return StaffUser.of(user)
+
+
+def roles_required(*roles: Role) -> Callable:
+    """Only signed-in staff with one of these roles; others are sent to sign in, or refused."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+@bp.route("/masuk", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def login():
+    error = None
+    username = ""
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip().lower()[:80]
+        password = request.form.get("password") or ""
+        user = db.get_session().exec(select(User).where(User.username == username)).first()
+        if user is not None and user.active and accounts.verify_password(user, password):
+            login_user(StaffUser.of(user))
+            return redirect(_safe_next(request.args.get("next")), code=303)
+        error = "Nama pengguna atau kata sandi salah."
+    status = 401 if error else 200
+    return render_template("login.html", error=error, username=username), status
+
+
+@bp.post("/keluar")
+def logout():
+    logout_user()
+    return redirect(url_for("web.home"), code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never send a signed-in officer to another host."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("web.home")
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Silakan masuk untuk membuka halaman itu."
+    login_manager.session_protection = "strong"
+    app.register_blueprint(bp)

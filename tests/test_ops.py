@@ -1,0 +1,111 @@
+"""Staff sign-in and the operators' queue page (behind the admin role)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from rq import Queue, SimpleWorker
+from sqlmodel import Session
+
+from lapor import accounts, broker, db, jobs
+from models import Role
+
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+PASSWORD = "kata-sandi-panjang"
+
+
+@pytest.fixture
+def staff(settings):
+    with Session(db.engine_for(settings.database_url)) as session:
+        accounts.create_user(session, username="admin", password=PASSWORD, role=Role.ADMIN, now=NOW)
+        accounts.create_user(
+            session,
+            username="petugas",
+            password=PASSWORD,
+            role=Role.OFFICER,
+            agency_code="DISHUB",
+            now=NOW,
+        )
+        session.commit()
+
+
+@pytest.fixture
+def app(settings):
+    from lapor import create_app
+
+    app = create_app(settings)
+    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    return app
+
+
+def sign_in(client, username: str, password: str = PASSWORD, next_url: str | None = None):
+    url = "/masuk" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"username": username, "password": password})
+
+
+def test_the_queue_page_asks_a_stranger_to_sign_in(client, staff):
+    response = client.get("/admin/antrean")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/masuk?next=")
+
+
+def test_an_officer_may_not_see_the_queues(client, staff):
+    assert sign_in(client, "petugas").status_code == 303
+    response = client.get("/admin/antrean")
+    assert response.status_code == 403
+    assert "tidak berwenang" in response.get_data(as_text=True)
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client, staff):
+    for username, password in (("admin", "salah-sekali-123"), ("tidakada", PASSWORD)):
+        response = sign_in(client, username, password)
+        assert response.status_code == 401
+        assert "Nama pengguna atau kata sandi salah." in response.get_data(as_text=True)
+    assert client.get("/admin/antrean").status_code == 302
+
+
+def test_sign_in_returns_only_to_a_page_of_this_site(client, staff):
+    response = sign_in(client, "admin", next_url="https://evil.example/")
+    assert response.headers["Location"] == "/"
+    client.post("/keluar")
+    response = sign_in(client, "admin", next_url="/admin/antrean")
+    assert response.headers["Location"] == "/admin/antrean"
+
+
+def test_the_admin_sees_queues_workers_and_failed_jobs_and_can_rerun_one(client, staff, settings):
+    connection = broker.connect(settings)
+    queue = Queue(jobs.LOW, connection=connection)
+    job = queue.enqueue("builtins.int", "bukan angka")
+    SimpleWorker([queue], connection=connection).work(burst=True)
+    assert job.id in queue.failed_job_registry.get_job_ids()
+
+    sign_in(client, "admin")
+    page = client.get("/admin/antrean")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for name in jobs.QUEUES:
+        assert name in text
+    assert "ValueError" in text
+    assert 'id="outbox-backlog">0<' in text
+
+    response = client.post(f"/admin/antrean/{jobs.LOW}/{job.id}/ulangi")
+    assert response.status_code == 303
+    assert job.id not in queue.failed_job_registry.get_job_ids()
+    assert job.id in queue.get_job_ids()
+    assert client.post(f"/admin/antrean/{jobs.LOW}/tidak-ada/ulangi").status_code == 404
+    assert client.post("/admin/antrean/antrean-lain/x/ulangi").status_code == 404
+
+
+def test_the_admin_can_start_a_sweep(client, staff, settings):
+    sign_in(client, "admin")
+    assert client.post("/admin/antrean/sapu").status_code == 303
+    queued = Queue(jobs.HIGH, connection=broker.connect(settings)).jobs
+    assert [job.func_name for job in queued] == ["workers.sla.sweep"]
+
+
+def test_signing_out_ends_the_session(client, staff):
+    sign_in(client, "admin")
+    assert client.get("/admin/antrean").status_code == 200
+    client.post("/keluar")
+    assert client.get("/admin/antrean").status_code == 302
