@@ -78,31 +78,32 @@ def sweep_batch(
 
 
 def write_complaints(session: Session, complaints: list[Complaint]) -> None:
-    """UPDATE the batch's complaints in one executemany statement instead of one round trip
-    each (the ORM will not batch versioned rows). The rows are locked by this transaction, so
-    every column is written as it stands; each UPDATE still checks the row version it read."""
+    """UPDATE the batch's complaints in a few executemany statements (one per set of changed
+    columns) instead of one round trip each: the ORM will not batch versioned rows. Each
+    UPDATE still checks the row version it read, as the ORM would."""
     table = Complaint.__table__
-    columns = [c.name for c in table.columns if c.name not in ("id", "row_version")]
-    rows = []
+    columns = frozenset(c.name for c in table.columns) - {"id", "row_version"}
+    groups: dict[frozenset[str], list[dict]] = {}
     for complaint in complaints:
-        row = {name: getattr(complaint, name) for name in columns}
-        row["b_id"], row["b_version"] = complaint.id, complaint.row_version
-        rows.append(row)
+        changed = columns - sa.inspect(complaint).unmodified
+        if changed:
+            row = {name: getattr(complaint, name) for name in changed}
+            row["b_id"], row["b_version"] = complaint.id, complaint.row_version
+            groups.setdefault(changed, []).append(row)
         session.expunge(complaint)  # written here, not by the flush
-    if not rows:
-        return
-    statement = (
-        table.update()
-        .where(table.c.id == sa.bindparam("b_id"))
-        .where(table.c.row_version == sa.bindparam("b_version"))
-        .values(
-            {name: sa.bindparam(name) for name in columns}
-            | {"row_version": table.c.row_version + 1}
+    for changed, rows in groups.items():
+        statement = (
+            table.update()
+            .where(table.c.id == sa.bindparam("b_id"))
+            .where(table.c.row_version == sa.bindparam("b_version"))
+            .values(
+                {name: sa.bindparam(name) for name in sorted(changed)}
+                | {"row_version": table.c.row_version + 1}
+            )
         )
-    )
-    matched = session.connection().execute(statement, rows).rowcount
-    if matched != len(rows):
-        raise StaleDataError(f"complaint: {len(rows)} rows to update, {matched} matched")
+        matched = session.connection().execute(statement, rows).rowcount
+        if matched != len(rows):
+            raise StaleDataError(f"complaint: {len(rows)} rows to update, {matched} matched")
 
 
 def insert_records(session: Session) -> None:
