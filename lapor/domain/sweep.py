@@ -155,22 +155,26 @@ def check(
         if due is not None:
             _remind(complaint, due, now, deadlines, agencies, act)
             _escalate(complaint, due, now, deadlines, agencies, act)
-    deadlines.schedule(complaint)
+    if not done:  # every action has scheduled the next check already
+        deadlines.schedule(complaint)
     return done
 
 
 def _remind(complaint, due, now, deadlines, agencies, act) -> None:
     if complaint.reminded_for == due:
         return
+    if now >= due:
+        complaint.reminded_for = due  # too late to remind: the escalation says it now
+        return
     reminder = deadlines.reminder_at(complaint, due)
-    if reminder is not None and reminder <= now < due:
+    if reminder is None:
+        complaint.reminded_for = due
+    elif reminder <= now:
         act(
             workflow.Action.REMIND,
             agency=agencies.responsible(complaint),
             data={"stage": _stage(complaint), "due": due.isoformat()},
         )
-    elif now >= due or reminder is None:
-        complaint.reminded_for = due  # too late to remind: the escalation says it now
 
 
 def _escalate(complaint, due, now, deadlines, agencies, act) -> None:
