@@ -172,6 +172,7 @@ def track(code: str):
         next_deadline=view["next_deadline"] and local_time(view["next_deadline"]),
         can_rate=complaint.status == ComplaintStatus.RESOLVED,
         can_reopen=feedback.can_reopen(complaint, utcnow()),
+        needs_info=complaint.status == ComplaintStatus.NEEDS_INFO,
         errors={},
     )
 
@@ -200,6 +201,17 @@ def reopen(code: str):
         feedback.reopen(session, complaint, request.form.get("reason"), now=utcnow(), **_effects())
 
     return _reporter_action(code, reopen_it, "Pengaduan dibuka kembali dan dikembalikan ke OPD.")
+
+
+@bp.post("/lacak/<code>/keterangan")
+@limiter.limit("10/minute")
+def provide_info(code: str):
+    def answer(session, complaint):
+        feedback.provide_info(
+            session, complaint, request.form.get("info"), now=utcnow(), **_effects()
+        )
+
+    return _reporter_action(code, answer, "Terima kasih, keterangan Anda diteruskan ke OPD.")
 
 
 def _effects() -> dict:
@@ -237,6 +249,7 @@ def _track_with_errors(complaint: Complaint, errors: dict[str, str]):
         new=False,
         can_rate=complaint.status == ComplaintStatus.RESOLVED,
         can_reopen=feedback.can_reopen(complaint, utcnow()),
+        needs_info=complaint.status == ComplaintStatus.NEEDS_INFO,
         errors=errors,
     ), 422
 

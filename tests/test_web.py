@@ -225,6 +225,43 @@ def test_the_reporter_reopens_within_the_window_only(client, session):
     assert late.status_code == 422 and "sudah lewat" in late.get_data(as_text=True)
 
 
+def test_the_reporter_answers_a_question_and_the_opd_gets_it_back(client, session, settings):
+    from lapor.casework import deadlines_for
+
+    clock = deadlines_for(settings)
+    form(client)
+    complaint = session.exec(select(Complaint)).one()
+    code = complaint.tracking_code
+    staff = workflow.Actor(ActorKind.STAFF)
+    agency = session.exec(select(Agency).where(Agency.code == "PUPR")).one()
+    now = datetime.now(UTC)
+    for action, change in (
+        (workflow.Action.VERIFY, workflow.Change(agency=agency)),
+        (workflow.Action.REQUEST_INFO, workflow.Change(note="Di depan nomor rumah berapa?")),
+    ):
+        workflow.apply(
+            session, complaint, action, actor=staff, now=now, change=change, deadlines=clock
+        )
+    session.commit()
+    page = client.get(f"/lacak/{code}").get_data(as_text=True)
+    assert "Di depan nomor rumah berapa?" in page and "Kirim keterangan" in page
+    token, _ = csrf_token(client, f"/lacak/{code}")
+    short = client.post(f"/lacak/{code}/keterangan", data={"csrf_token": token, "info": "1"})
+    assert short.status_code == 422 and "Keterangan 5" in short.get_data(as_text=True)
+    ok = client.post(
+        f"/lacak/{code}/keterangan", data={"csrf_token": token, "info": "Depan rumah nomor 12"}
+    )
+    assert ok.status_code == 303
+    session.expire_all()
+    complaint = session.exec(select(Complaint)).one()
+    assert complaint.status == ComplaintStatus.ROUTED
+    assert complaint.response_due_at is not None  # the clock runs again
+    again = client.post(
+        f"/lacak/{code}/keterangan", data={"csrf_token": token, "info": "Sekali lagi ya"}
+    )
+    assert again.status_code == 422 and "tidak sedang menunggu" in again.get_data(as_text=True)
+
+
 def test_the_public_list_hides_confidential_complaints(client, session):
     form(client, text="Jalan rusak di Jekan Raya", regency="Kota Palangka Raya")
     form(client, text="Pungutan liar di kantor kelurahan", confidential="1")

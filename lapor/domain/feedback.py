@@ -100,3 +100,42 @@ def reopen(
         deadlines=deadlines,
         notices=notices,
     )
+
+
+MIN_INFO = 5
+MAX_INFO = 5000
+
+
+def provide_info(
+    session: Session,
+    complaint: Complaint,
+    text: str | None,
+    *,
+    now: datetime,
+    deadlines: Deadlines | None = None,
+    notices: Notices | None = None,
+) -> None:
+    """The reporter answers the OPD's question: the complaint and its clock resume."""
+    if complaint.status != ComplaintStatus.NEEDS_INFO:
+        raise DomainError(
+            "Pengaduan ini tidak sedang menunggu keterangan dari Anda.", code="not_waiting"
+        )
+    text = (text or "").strip()
+    if not MIN_INFO <= len(text) <= MAX_INFO:
+        raise ValidationFailed(
+            {
+                "info": FieldProblem(
+                    "length", f"Keterangan {MIN_INFO}–{MAX_INFO} karakter.", {"max": MAX_INFO}
+                )
+            }
+        )
+    workflow.apply(
+        session,
+        complaint,
+        workflow.Action.PROVIDE_INFO,
+        actor=workflow.Actor.reporter(),
+        now=now,
+        change=workflow.Change(note=text),
+        deadlines=deadlines,
+        notices=notices,
+    )
