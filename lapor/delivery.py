@@ -17,13 +17,18 @@ class DeliveryError(RuntimeError):
     """The channel refused or could not take the message."""
 
 
-def send_telegram(settings: Settings, chat_id: str, text: str) -> None:
+def send_telegram(
+    settings: Settings, chat_id: str, text: str, reply_markup: dict | None = None
+) -> None:
     """sendMessage to a chat through the Bot API the settings point at."""
     if not settings.telegram_bot_token:
         raise DeliveryError("TELEGRAM_BOT_TOKEN tidak diatur")
     url = f"{settings.telegram_api_url}{settings.telegram_bot_token}/sendMessage"
     try:
-        response = httpx.post(url, json={"chat_id": chat_id, "text": text}, timeout=TIMEOUT)
+        payload = {"chat_id": chat_id, "text": text}
+        if reply_markup is not None:
+            payload["reply_markup"] = reply_markup
+        response = httpx.post(url, json=payload, timeout=TIMEOUT)
         answer = response.json()
     except (httpx.HTTPError, ValueError) as error:
         raise DeliveryError(f"Telegram: {error.__class__.__name__}: {error}") from error

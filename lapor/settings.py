@@ -33,6 +33,9 @@ class Settings:
     region: str = "kalteng"
     telegram_bot_token: str | None = None
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = 8443
     public_url: str = "http://127.0.0.1:5000"
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -92,6 +95,9 @@ class Settings:
             region=read("LAPOR_REGION", "kalteng"),
             telegram_bot_token=read("TELEGRAM_BOT_TOKEN") or None,
             telegram_api_url=read("LAPOR_TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL),
+            telegram_webhook_url=read("LAPOR_TELEGRAM_WEBHOOK_URL") or None,
+            telegram_webhook_listen=read("LAPOR_TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1"),
+            telegram_webhook_port=_port(read("LAPOR_TELEGRAM_WEBHOOK_PORT", "8443")),
             public_url=read("LAPOR_PUBLIC_URL", "http://127.0.0.1:5000"),
             smtp_host=read("LAPOR_SMTP_HOST") or None,
             smtp_port=_port(read("LAPOR_SMTP_PORT", "587")),
@@ -136,7 +142,7 @@ class Settings:
 
 def _port(raw: str) -> int:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise SettingsError(f"LAPOR_SMTP_PORT bukan nomor port: {raw!r}")
+        raise SettingsError(f"Nomor port tidak valid: {raw!r}")
     return int(raw)
 
 

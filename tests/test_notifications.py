@@ -8,17 +8,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from fakes import FakeSmtp, FakeTelegram
-from rq import Queue, SimpleWorker
 from sqlmodel import Session, select
 
-from lapor import broker, casework, db, jobs, outbox, sla
+from lapor import casework, db, jobs, outbox, sla
 from lapor.domain import workflow
 from lapor.domain.intake import Submission
 from lapor.embedded_redis import EmbeddedRedis
 from lapor.filing import file_complaint
 from lapor.settings import Settings
 from models import Agency, Channel, Complaint, Notification, NotificationStatus, Outbox
+
+from fakes import FakeSmtp, FakeTelegram
+from support import export_settings, work
 
 WIB = ZoneInfo("Asia/Jakarta")
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
@@ -53,7 +54,7 @@ def wired(settings: Settings, telegram: FakeTelegram, smtp: FakeSmtp, monkeypatc
             "smtp_from": "lapor@kalteng.go.id",
         }
     )
-    _export(monkeypatch, wired)
+    export_settings(monkeypatch, wired)
     with Session(db.engine_for(wired.database_url)) as session:
         dishub = session.exec(select(Agency).where(Agency.code == "DISHUB")).one()
         dishub.email, dishub.telegram_chat_id = "dishub@kalteng.go.id", CHAT_DISHUB
@@ -61,31 +62,6 @@ def wired(settings: Settings, telegram: FakeTelegram, smtp: FakeSmtp, monkeypatc
         setda.email = "setda@kalteng.go.id"
         session.commit()
     return wired
-
-
-def _export(monkeypatch, settings: Settings) -> None:
-    env = {
-        "LAPOR_ENV": settings.env,
-        "LAPOR_DATA_DIR": str(settings.data_dir),
-        "LAPOR_DATABASE_URL": settings.database_url,
-        "LAPOR_REDIS_URL": settings.redis_url or "",
-        "LAPOR_SECRET_KEY": settings.secret_key,
-        "TELEGRAM_BOT_TOKEN": settings.telegram_bot_token or "",
-        "LAPOR_TELEGRAM_API_URL": settings.telegram_api_url,
-        "LAPOR_SMTP_HOST": settings.smtp_host or "",
-        "LAPOR_SMTP_PORT": str(settings.smtp_port),
-        "LAPOR_SMTP_SECURITY": settings.smtp_security,
-        "LAPOR_SMTP_FROM": settings.smtp_from,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-
-
-def work(settings: Settings) -> None:
-    """Run every queued job, as the worker process would, until the queues are empty."""
-    connection = broker.connect(settings)
-    queues = [Queue(name, connection=connection) for name in jobs.QUEUES]
-    SimpleWorker(queues, connection=connection).work(burst=True)
 
 
 def file(settings: Settings, **fields) -> str:
@@ -213,7 +189,7 @@ def test_running_a_delivery_twice_sends_once(wired, smtp):
 def test_a_redis_outage_loses_nothing(wired, smtp, tmp_path, monkeypatch):
     server = EmbeddedRedis(tmp_path / "redis").start()
     local = wired.with_overrides({"redis_url": server.url})
-    _export(monkeypatch, local)
+    export_settings(monkeypatch, local)
     server.stop()
 
     code = file(local, email="warga@example.id")  # commits although Redis is down

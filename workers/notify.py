@@ -7,9 +7,10 @@ import logging
 from rq import get_current_job
 
 from lapor import db, delivery
+from lapor.domain import tracking
 from lapor.settings import Settings
 from lapor.timefmt import utcnow
-from models import Notification
+from models import Complaint, Notification
 from models import NotificationStatus as N
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,9 @@ def deliver(notification_id: int) -> str:
             return "nothing to do"
         channel, address = notification.channel, notification.address
         subject, body = notification.subject, notification.body
+        markup = _telegram_buttons(session, notification)
     try:
-        _send(settings, channel, address, subject, body)
+        _send(settings, channel, address, subject, body, markup)
     except delivery.DeliveryError as error:
         _record_failure(settings, notification_id, str(error))
         raise
@@ -39,11 +41,31 @@ def deliver(notification_id: int) -> str:
     return "sent"
 
 
-def _send(settings: Settings, channel: str, address: str | None, subject: str, body: str):
+def _telegram_buttons(session, notification: Notification) -> dict | None:
+    """A resolved complaint's message to its reporter asks for a rating, or to reopen."""
+    if notification.channel != "telegram" or notification.kind != "resolve":
+        return None
+    if notification.reporter_id is None:
+        return None
+    complaint = session.get(Complaint, notification.complaint_id)
+    code = tracking.display(complaint.tracking_code)
+    stars = [{"text": str(n), "callback_data": f"rate:{code}:{n}"} for n in range(1, 6)]
+    again = [{"text": "Belum selesai", "callback_data": f"reopen:{code}"}]
+    return {"inline_keyboard": [stars, again]}
+
+
+def _send(
+    settings: Settings,
+    channel: str,
+    address: str | None,
+    subject: str,
+    body: str,
+    markup: dict | None = None,
+):
     if not address:
         raise delivery.DeliveryError("alamat tujuan kosong")
     if channel == "telegram":
-        delivery.send_telegram(settings, address, body)
+        delivery.send_telegram(settings, address, body, markup)
     elif channel == "email":
         delivery.send_email(settings, address, subject, body)
     else:

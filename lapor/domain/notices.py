@@ -139,6 +139,10 @@ class Notices:
         lines = [subject]
         if event.note and event.public:
             lines += ["", event.note]
+        if event.action == "request_info":
+            lines += ["", "Jawab dengan membalas (reply) pesan ini, atau lewat halaman lacak."]
+        elif event.action == "resolve":
+            lines += ["", "Beri nilai penanganannya, atau katakan bila belum selesai."]
         due = next_deadline(complaint)
         if due is not None and complaint.status.value not in ("closed", "rejected", "forwarded"):
             lines += ["", f"Batas waktu tahap berikutnya: {human(due, self.tz)}"]
