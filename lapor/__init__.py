@@ -27,7 +27,21 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
     app.config.update({k: v for k, v in settings.extra.items() if k.isupper()})
     app.extensions["lapor.settings"] = settings
 
-    from lapor import api, auth, broker, db, errors, health, limits, open311, ops, templating, web
+    from lapor import (
+        api,
+        auth,
+        broker,
+        console,
+        db,
+        errors,
+        health,
+        limits,
+        open311,
+        ops,
+        staff_api,
+        templating,
+        web,
+    )
 
     db.init_app(app)
     broker.init_app(app)
@@ -41,6 +55,9 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
     # The JSON API is called by programs with no browser session: no cookie, no CSRF token.
     templating.csrf.exempt(api.bp)
     templating.csrf.exempt(open311.bp)
+    templating.csrf.exempt(staff_api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(open311.bp)
+    app.register_blueprint(staff_api.bp)
+    app.register_blueprint(console.bp)
     return app

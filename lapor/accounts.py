@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from datetime import datetime
 
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lapor.domain.errors import DomainError
-from models import Agency, Role, User
+from models import Agency, ApiToken, Role, User
 
 MIN_PASSWORD = 10
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
@@ -71,3 +73,29 @@ def _agency(session: Session, code: str) -> Agency:
     if agency is None or agency.kind == "external":
         raise DomainError(f"OPD dengan kode '{code}' tidak ada.", code="unknown_agency")
     return agency
+
+
+def create_token(session: Session, username: str, *, now: datetime) -> str:
+    """A new staff API token for a user; shown once, only its hash is stored."""
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None or not user.active:
+        raise DomainError(f"Pengguna '{username}' tidak ada atau nonaktif.", code="unknown_user")
+    token = "lpr_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_hash(token), created_at=now))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user a bearer token belongs to, or None."""
+    if not token or len(token) > 200:
+        return None
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _hash(token))).first()
+    if row is None or row.revoked:
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.active else None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -13,6 +13,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlmodel import select
 
 from lapor import accounts, db
+from lapor.broker import get_redis
 from lapor.limits import limiter
 from models import Role, User
 
@@ -82,21 +83,40 @@ def roles_required(*roles: Role) -> Callable:
     return decorate
 
 
+# After this many failed sign-ins an account is locked for LOCKOUT_SECONDS: guessing stays slow
+# even from many addresses (the per-address rate limit covers the other direction).
+MAX_FAILURES = 5
+LOCKOUT_SECONDS = 15 * 60
+
+
 @bp.route("/masuk", methods=["GET", "POST"])
 @limiter.limit("10/minute", methods=["POST"])
 def login():
-    error = None
+    error, status = None, 200
     username = ""
     if request.method == "POST":
         username = (request.form.get("username") or "").strip().lower()[:80]
         password = request.form.get("password") or ""
-        user = db.get_session().exec(select(User).where(User.username == username)).first()
-        if user is not None and user.active and accounts.verify_password(user, password):
-            login_user(StaffUser.of(user))
-            return redirect(_safe_next(request.args.get("next")), code=303)
-        error = "Nama pengguna atau kata sandi salah."
-    status = 401 if error else 200
+        failures_key = f"lapor:login:failures:{username}"
+        redis = get_redis()
+        if int(redis.get(failures_key) or 0) >= MAX_FAILURES:
+            error, status = LOCKED, 429
+        else:
+            user = db.get_session().exec(select(User).where(User.username == username)).first()
+            if user is not None and user.active and accounts.verify_password(user, password):
+                redis.delete(failures_key)
+                login_user(StaffUser.of(user))
+                return redirect(_safe_next(request.args.get("next")), code=303)
+            with redis.pipeline() as pipe:
+                pipe.incr(failures_key).expire(failures_key, LOCKOUT_SECONDS).execute()
+            error, status = "Nama pengguna atau kata sandi salah.", 401
     return render_template("login.html", error=error, username=username), status
+
+
+LOCKED = (
+    "Terlalu banyak percobaan masuk yang gagal untuk akun ini. Coba lagi dalam 15 menit, "
+    "atau hubungi admin."
+)
 
 
 @bp.post("/keluar")

@@ -109,6 +109,25 @@ def user_create(username: str, password: str, role: str, agency_code: str | None
         click.echo(f"Akun '{user.username}' ({user.role.value}) dibuat.")
 
 
+@main.group("token")
+def token_group() -> None:
+    """Token untuk API petugas."""
+
+
+@token_group.command("create")
+@click.argument("username")
+def token_create(username: str) -> None:
+    """Buat token API untuk seorang petugas (dicetak sekali, di baris terakhir)."""
+    with _session() as session:
+        try:
+            token = accounts.create_token(session, username, now=utcnow())
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        session.commit()
+    click.echo(f"Token untuk {username} (simpan; tidak dapat ditampilkan lagi):")
+    click.echo(token)
+
+
 @main.group("agencies")
 def agencies_group() -> None:
     """Daftar OPD."""

@@ -21,6 +21,7 @@ from models.types import UTCDateTime, enum_type
 
 __all__ = [
     "ActorKind",
+    "ApiToken",
     "Agency",
     "AgencyKind",
     "Attachment",
@@ -151,6 +152,8 @@ class Complaint(ComplaintBase, table=True):
     auto_close_at: datetime | None = _timestamp()
     reminded_for: datetime | None = _timestamp()
     next_check_at: datetime | None = _timestamp(index=True)
+    # Whether the OPD's answer came within its deadline (kept: the deadline itself is cleared).
+    answered_on_time: bool | None = None
 
 
 class ComplaintEvent(SQLModel, table=True):
@@ -268,3 +271,16 @@ class Outbox(SQLModel, table=True):
     def job_args(self) -> list[Any]:
         """What the job is called with: its stored arguments, or the notification's id."""
         return list(self.args) if self.args else [self.notification_id]
+
+
+class ApiToken(SQLModel, table=True):
+    """A staff member's token for the staff API; only its hash is kept."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = _timestamp(nullable=False)
+    last_used_at: datetime | None = _timestamp()
+    revoked: bool = Field(default=False)

@@ -76,6 +76,8 @@ class Deadlines:
 
     def answered(self, complaint: Complaint, now: datetime) -> None:
         """The OPD's first answer: what is left is completing the case."""
+        if complaint.response_due_at is not None:
+            complaint.answered_on_time = now <= complaint.response_due_at
         complaint.response_due_at = None
         _new_stage(complaint)
 

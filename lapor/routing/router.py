@@ -131,6 +131,14 @@ class Router:
             model_version=self.model.version,
         )
 
+    def suggest(self, text: str, regency: str | None, limit: int = 3):
+        """The likeliest labels as (agency code, label, probability), for a person to choose."""
+        decision = self.decide(text, regency)
+        return [
+            (self.label_map.agency_for(label, regency), label, probability)
+            for label, probability in decision.top[:limit]
+        ]
+
     def explain(self, text: str, label: str) -> list[tuple[str, float]]:
         return explain(self.model, text, label)
 

@@ -1,0 +1,279 @@
+"""The staff console (/petugas): the officer's and verifier's queues, a complaint with its
+actions, and the supervisor's dashboard, each limited to what the role may see."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, time, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlmodel import select
+
+from lapor import compliance, db, staff
+from lapor.auth import roles_required
+from lapor.domain import tracking, workflow
+from lapor.domain.errors import DomainError
+from lapor.domain.workflow import Action, RejectReason
+from lapor.timefmt import utcnow
+from models import Agency, AgencyKind, Role
+
+bp = Blueprint("console", __name__, url_prefix="/petugas")
+ALL_STAFF = (Role.OFFICER, Role.VERIFIER, Role.SUPERVISOR, Role.ADMIN)
+BADGES = {
+    "on_time": "Tepat waktu",
+    "due_soon": "Segera jatuh tempo",
+    "overdue": "Terlambat",
+    "none": "-",
+}
+
+
+def me() -> staff.Staff:
+    return staff.Staff(id=current_user.id, role=current_user.role, agency_id=current_user.agency_id)
+
+
+@bp.get("/")
+@roles_required(*ALL_STAFF)
+def queue():
+    session = db.get_session()
+    now = utcnow()
+    triage = me().role == Role.VERIFIER or request.args.get("triase") == "1"
+    rows = staff.queue(
+        session,
+        me(),
+        now=now,
+        triage=triage,
+        overdue=request.args.get("terlambat") == "1",
+        agency_code=request.args.get("opd") or None,
+    )
+    if request.args.get("format") == "csv":
+        return _csv(
+            "antrean.csv",
+            ["kode", "status", "opd", "judul", "tenggat", "sla", "eskalasi"],
+            [
+                [
+                    tracking.display(c.tracking_code),
+                    c.status.value,
+                    a.code if a else "",
+                    c.title,
+                    (d := staff.next_deadline(c)) and d.isoformat(),
+                    staff.sla_badge(c, now),
+                    c.escalation_level,
+                ]
+                for c, a in rows
+            ],
+        )
+    agency = session.get(Agency, me().agency_id) if me().agency_id else None
+    return render_template(
+        "console_queue.html",
+        rows=[(c, a, staff.sla_badge(c, now)) for c, a in rows],
+        badges=BADGES,
+        triage=triage,
+        agency=agency,
+    )
+
+
+@bp.get("/pengaduan/<code>")
+@roles_required(*ALL_STAFF)
+def complaint(code: str):
+    session = db.get_session()
+    try:
+        found = staff.complaint_for(session, me(), code)
+    except staff.NotFound:
+        abort(404)
+    return _complaint_page(found, errors={})
+
+
+def _complaint_page(found, errors: dict, status: int = 200):
+    session = db.get_session()
+    view = staff.staff_view(session, found, utcnow())
+    agencies = session.exec(
+        select(Agency)
+        .where(Agency.active.is_(True), Agency.kind != AgencyKind.EXTERNAL)
+        .order_by(Agency.name)
+    ).all()
+    externals = session.exec(
+        select(Agency).where(Agency.kind == AgencyKind.EXTERNAL).order_by(Agency.name)
+    ).all()
+    suggestions = _suggestions(found) if found.status.value == "received" else []
+    return (
+        render_template(
+            "console_complaint.html",
+            c=view,
+            code=found.tracking_code,
+            actions=staff.allowed_actions(me(), found),
+            action_labels=workflow.ACTION_LABELS,
+            agencies=agencies,
+            externals=externals,
+            reasons=list(RejectReason),
+            suggestions=suggestions,
+            errors=errors,
+            Action=Action,
+        ),
+        status,
+    )
+
+
+def _suggestions(found) -> list[tuple[str, str, float]]:
+    """The classifier's top agencies for an unplaced complaint: (code, name, probability)."""
+    from lapor.routing import service
+
+    router = service.current_router(current_app.extensions["lapor.settings"])
+    if router is None:
+        return []
+    return router.suggest(found.text, found.regency, limit=3)
+
+
+@bp.post("/pengaduan/<code>/tindakan")
+@roles_required(*ALL_STAFF)
+def take_action(code: str):
+    session = db.get_session()
+    try:
+        found = staff.complaint_for(session, me(), code)
+    except staff.NotFound:
+        abort(404)
+    form = request.form
+    try:
+        staff.perform(
+            current_app.extensions["lapor.settings"],
+            session,
+            me(),
+            found,
+            form.get("action", ""),
+            now=utcnow(),
+            note=form.get("note") or None,
+            agency_code=form.get("agency") or None,
+            reason=form.get("reason") or None,
+            duplicate_code=form.get("duplicate_of") or None,
+            forwarded_to=form.get("forwarded_to") or None,
+        )
+        db.commit_request_session(session)
+    except DomainError as error:
+        session.rollback()
+        session.refresh(found)
+        return _complaint_page(found, errors={"form": error.message}, status=422)
+    flash("Tindakan tersimpan.")
+    if me().role == Role.OFFICER and found.agency_id != me().agency_id:
+        return redirect(url_for("console.queue"), code=303)  # handed on: no longer ours
+    return redirect(url_for("console.complaint", code=found.tracking_code), code=303)
+
+
+@bp.get("/dasbor")
+@roles_required(Role.SUPERVISOR, Role.ADMIN)
+def dashboard():
+    session = db.get_session()
+    now = utcnow()
+    tz = current_app.extensions["lapor.settings"].tz
+    start, end, problems = _period(request.args.get("dari"), request.args.get("sampai"), now, tz)
+    agency_code = request.args.get("opd") or None
+    stats = compliance.agency_stats(session, start, end, now, agency_code)
+    escalated = compliance.escalation_queue(session)
+    if request.args.get("format") == "csv":
+        return _csv(
+            "kepatuhan.csv",
+            [
+                "opd",
+                "nama",
+                "jumlah",
+                "tepat_waktu",
+                "median_jam_tanggapan",
+                "median_hari_selesai",
+                "dibuka_kembali",
+                "nilai",
+                "skor",
+                "zona",
+            ],
+            [
+                [
+                    s.code,
+                    s.name,
+                    s.volume,
+                    _pct(s.on_time_answer_rate),
+                    s.median_answer_hours,
+                    s.median_resolution_days,
+                    _pct(s.reopen_rate),
+                    s.rating,
+                    s.score,
+                    s.zone,
+                ]
+                for s in stats
+            ],
+        )
+    levels: dict[int, int] = {}
+    for c, _ in escalated:
+        levels[c.escalation_level] = levels.get(c.escalation_level, 0) + 1
+    return render_template(
+        "console_dashboard.html",
+        stats=stats,
+        escalated=escalated,
+        levels=sorted(levels.items()),
+        formula=compliance.FORMULA,
+        start=start.astimezone(tz).date(),
+        end=(end - timedelta(seconds=1)).astimezone(tz).date(),
+        agency_code=agency_code or "",
+        problems=problems,
+        pct=_pct,
+        chart=_chart(stats),
+    ), (400 if problems else 200)
+
+
+def _period(raw_start: str | None, raw_end: str | None, now: datetime, tz):
+    """The dashboard's period in local days (default: the last 90), as UTC bounds."""
+    problems = []
+    today = now.astimezone(tz).date()
+
+    def day(raw, default):
+        if not raw:
+            return default
+        try:
+            return datetime.strptime(raw, "%Y-%m-%d").date()
+        except ValueError:
+            problems.append(f"Tanggal tidak valid: {raw} (format TTTT-BB-HH).")
+            return default
+
+    first = day(raw_start, today - timedelta(days=89))
+    last = day(raw_end, today)
+    if first > last:
+        problems.append("Tanggal awal sesudah tanggal akhir.")
+        first, last = last, first
+    start = datetime.combine(first, time(0), tzinfo=tz)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
+    return start, end, problems
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{round(value * 100)}%"
+
+
+def _chart(stats) -> list[dict]:
+    """Bars for the on-time rate per OPD (inline SVG in the page, no script needed)."""
+    rows = [s for s in stats if s.on_time_answer_rate is not None][:15]
+    return [
+        {"code": s.code, "rate": s.on_time_answer_rate, "volume": s.volume, "zone": s.zone}
+        for s in rows
+    ]
+
+
+def _csv(filename: str, header: list[str], rows: list[list]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        # A cell starting with = + - @ would run as a formula in a spreadsheet: defuse it.
+        writer.writerow([f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
