@@ -109,6 +109,24 @@ def user_create(username: str, password: str, role: str, agency_code: str | None
         click.echo(f"Akun '{user.username}' ({user.role.value}) dibuat.")
 
 
+@main.command("demo")
+@click.option("--count", default=52, show_default=True, type=click.IntRange(1, 1000))
+def demo_command(count: int) -> None:
+    """Buat akun untuk setiap peran dan contoh pengaduan di setiap keadaan (untuk mencoba)."""
+    from lapor.demo import create_demo
+
+    try:
+        result = create_demo(_settings(), utcnow(), count=count)
+    except DomainError as error:
+        raise CommandError(error.message) from error
+    click.echo("Akun demo (kata sandi hanya ditampilkan sekali ini):")
+    for username, password in result.passwords.items():
+        click.echo(f"  {username:<18} {password}")
+    actions = ", ".join(f"{k} {v}" for k, v in sorted(result.escalations.items()))
+    click.echo(f"{result.complaints} pengaduan contoh dibuat; sapuan SLA: {actions or '-'}.")
+    click.echo("Masuk di /masuk, lalu buka /petugas (antrean) atau /petugas/dasbor.")
+
+
 @main.group("token")
 def token_group() -> None:
     """Token untuk API petugas."""

@@ -338,3 +338,42 @@ def test_agency_stats_count_what_happened(settings, world):
     assert dishub.median_answer_hours == 240.0
     assert (pupr.volume, pupr.answered, pupr.overdue_unanswered) == (1, 0, 1)
     assert pupr.score == 0.0 and pupr.zone == "merah"
+
+
+def test_lapor_demo_fills_every_screen(app, settings):
+    from lapor.cli import main
+
+    runner = app.test_cli_runner()
+    out = runner.invoke(main, ["demo"])
+    assert out.exit_code == 0, out.output
+    passwords = dict(re.findall(r"^  (demo-[a-z]+)\s+(\S+)$", out.output, flags=re.M))
+    assert set(passwords) == {
+        "demo-admin",
+        "demo-supervisor",
+        "demo-verifikator",
+        "demo-dishub",
+        "demo-pupr",
+    }
+    with Session(db.engine_for(settings.database_url)) as session:
+        rows = session.exec(select(Complaint)).all()
+    assert len(rows) == 52
+    assert {c.status.value for c in rows} >= {
+        "received",
+        "routed",
+        "in_progress",
+        "needs_info",
+        "resolved",
+        "closed",
+        "reopened",
+        "rejected",
+        "forwarded",
+    }
+    assert {c.escalation_level for c in rows} >= {0, 1, 2, 3}
+    client = app.test_client()
+    client.post(
+        "/masuk", data={"username": "demo-supervisor", "password": passwords["demo-supervisor"]}
+    )
+    board = client.get("/petugas/dasbor").get_data(as_text=True)
+    assert "DISHUB" in board and "PUPR" in board and 'id="escalations"' in board
+    again = runner.invoke(main, ["demo"])
+    assert again.exit_code != 0 and "sudah ada" in again.output
