@@ -131,7 +131,7 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/"):
             return target
-    return url_for("web.home")
+    return url_for("console.queue")
 
 
 def init_app(app: Flask) -> None:

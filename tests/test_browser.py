@@ -86,3 +86,50 @@ def test_filing_on_a_phone_and_opening_the_tracking_page(browser, live_url, tmp_
     assert "warga@example.id" not in page.content()
     page.screenshot(path=str(tmp_path / "tracking.png"), full_page=True)
     assert (tmp_path / "tracking.png").stat().st_size > 0
+
+
+def test_an_officer_answers_and_the_citizen_sees_the_answer(browser, live_url, settings, tmp_path):
+    from datetime import UTC, datetime
+
+    from lapor.demo import create_demo
+
+    passwords = create_demo(settings, datetime.now(UTC), count=13).passwords
+    page = browser.new_page(viewport={"width": 1024, "height": 800})
+    page.goto(f"{live_url}/masuk")
+    page.fill("#username", "demo-dishub")
+    page.fill("#password", passwords["demo-dishub"])
+    page.click("button[type=submit]")
+    page.wait_for_selector("table.queue")
+    page.click("table.queue a >> nth=0")
+    page.wait_for_selector("#action")
+    code = page.url.rstrip("/").rsplit("/", 1)[-1]
+    page.select_option("#action", "respond")
+    page.fill("#note", "Tim kami memperbaiki lampu itu besok pagi.")
+    page.click("text=Simpan tindakan")
+    page.wait_for_selector("text=Tindakan tersimpan.")
+    page.screenshot(path=str(tmp_path / "officer.png"), full_page=True)
+
+    citizen = browser.new_page(viewport={"width": 360, "height": 740})
+    citizen.goto(f"{live_url}/lacak/{code}")
+    assert "Tim kami memperbaiki lampu itu besok pagi." in citizen.content()
+
+
+def test_a_supervisor_sees_escalations_and_the_chart(browser, live_url, settings, tmp_path):
+    from datetime import UTC, datetime
+
+    from lapor.demo import create_demo
+
+    passwords = create_demo(settings, datetime.now(UTC), count=26).passwords
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_url}/masuk")
+    page.fill("#username", "demo-supervisor")
+    page.fill("#password", passwords["demo-supervisor"])
+    page.click("button[type=submit]")
+    page.goto(f"{live_url}/petugas/dasbor")
+    page.wait_for_selector("#escalations")
+    assert page.locator("#escalations tr").count() > 1
+    bars = page.locator("#on-time-chart rect")
+    assert bars.count() >= 2
+    assert bars.first.bounding_box()["height"] > 0
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+    assert (tmp_path / "dashboard.png").stat().st_size > 10_000

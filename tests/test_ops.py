@@ -67,7 +67,7 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client,
 
 def test_sign_in_returns_only_to_a_page_of_this_site(client, staff):
     response = sign_in(client, "admin", next_url="https://evil.example/")
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/petugas/"
     client.post("/keluar")
     response = sign_in(client, "admin", next_url="/admin/antrean")
     assert response.headers["Location"] == "/admin/antrean"
