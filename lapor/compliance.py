@@ -22,7 +22,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import Agency, Complaint, ComplaintEvent, Feedback
+from models import Agency, Complaint
 
 FORMULA = (
     "Skor = 100 × (0,5 × tanggapan tepat waktu + 0,3 × selesai ≤ 60 hari "
@@ -98,110 +98,76 @@ class AgencyStats:
 def agency_stats(
     session: Session, start: datetime, end: datetime, now: datetime, agency_code: str | None = None
 ) -> list[AgencyStats]:
-    """Per OPD, the complaints received in [start, end): one grouped query per measure."""
+    """Per OPD, the complaints received in [start, end), in one grouped scan of the period."""
     C = Complaint
-    period = [C.received_at >= start, C.received_at < end, C.agency_id.is_not(None)]
     agencies = select(Agency.id, Agency.code, Agency.name)
     if agency_code:
         agencies = agencies.where(Agency.code == agency_code.upper())
     names = {row.id: row for row in session.exec(agencies).all()}
-    counts = session.exec(
-        select(
-            C.agency_id,
-            sa.func.count(),
-            sa.func.count(C.first_response_at),
-            sa.func.sum(sa.case((C.answered_on_time.is_(True), 1), else_=0)),
-            sa.func.sum(
-                sa.case(
-                    (sa.and_(C.first_response_at.is_(None), C.response_due_at < now), 1), else_=0
-                )
-            ),
-            sa.func.count(C.resolved_at),
-            sa.func.sum(sa.case((C.resolved_at <= C.resolution_due_at, 1), else_=0)),
-            sa.func.sum(
-                sa.case(
-                    (
-                        sa.and_(
-                            C.resolved_at.is_(None),
-                            C.closed_at.is_(None),
-                            C.resolution_due_at < now,
-                        ),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ),
-        )
-        .where(*period)
-        .group_by(C.agency_id)
-    ).all()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    measures = [
+        C.agency_id,
+        sa.func.count(),
+        sa.func.count(C.first_response_at),
+        _count_if(C.answered_on_time.is_(True)),
+        _count_if(sa.and_(C.first_response_at.is_(None), C.response_due_at < now)),
+        sa.func.count(C.resolved_at),
+        _count_if(C.resolved_at <= C.resolution_due_at),
+        _count_if(
+            sa.and_(C.resolved_at.is_(None), C.closed_at.is_(None), C.resolution_due_at < now)
+        ),
+        _count_if(C.reopen_count > 0),
+        sa.func.avg(C.rating),
+        sa.func.count(C.rating),
+    ]
+    if postgres:
+        measures += [_median_seconds(C.first_response_at), _median_seconds(C.resolved_at)]
+    query = select(*measures).where(
+        C.received_at >= start, C.received_at < end, C.agency_id.in_(list(names))
+    )
     stats: dict[int, AgencyStats] = {}
-    for agency_id, volume, answered, on_time, late, resolved, resolved_ok, unresolved in counts:
-        if agency_id not in names:
-            continue
+    for row in session.exec(query.group_by(C.agency_id)).all():
+        agency_id = row[0]
         stats[agency_id] = AgencyStats(
             code=names[agency_id].code,
             name=names[agency_id].name,
-            volume=volume,
-            answered=answered,
-            answered_on_time=on_time or 0,
-            overdue_unanswered=late or 0,
-            resolved=resolved,
-            resolved_on_time=resolved_ok or 0,
-            overdue_unresolved=unresolved or 0,
+            volume=row[1],
+            answered=row[2],
+            answered_on_time=row[3] or 0,
+            overdue_unanswered=row[4] or 0,
+            resolved=row[5],
+            resolved_on_time=row[6] or 0,
+            overdue_unresolved=row[7] or 0,
+            reopened=row[8] or 0,
+            rating=round(float(row[9]), 2) if row[9] is not None else None,
+            ratings=row[10],
         )
-    _add_reopenings(session, stats, period)
-    _add_ratings(session, stats, period)
-    _add_medians(session, stats, period)
+        if postgres:
+            _set_medians(stats[agency_id], row[11], row[12])
+    if not postgres:
+        _python_medians(session, stats, start, end)
     return sorted(stats.values(), key=lambda s: (s.score is None, -(s.score or 0), s.code))
 
 
-def _add_reopenings(session: Session, stats: dict[int, AgencyStats], period) -> None:
-    rows = session.exec(
-        select(Complaint.agency_id, sa.func.count(sa.distinct(ComplaintEvent.complaint_id)))
-        .join(ComplaintEvent, ComplaintEvent.complaint_id == Complaint.id)
-        .where(*period, ComplaintEvent.action == "reopen")
-        .group_by(Complaint.agency_id)
-    ).all()
-    for agency_id, count in rows:
-        if agency_id in stats:
-            stats[agency_id].reopened = count
+def _count_if(condition) -> sa.ColumnElement[int]:
+    return sa.func.sum(sa.case((condition, 1), else_=0))
 
 
-def _add_ratings(session: Session, stats: dict[int, AgencyStats], period) -> None:
-    rows = session.exec(
-        select(Complaint.agency_id, sa.func.avg(Feedback.rating), sa.func.count())
-        .join(Feedback, Feedback.complaint_id == Complaint.id)
-        .where(*period)
-        .group_by(Complaint.agency_id)
-    ).all()
-    for agency_id, mean, count in rows:
-        if agency_id in stats:
-            stats[agency_id].rating = round(float(mean), 2)
-            stats[agency_id].ratings = count
+def _median_seconds(moment) -> sa.ColumnElement[float]:
+    """PostgreSQL's median of (moment − received) in seconds."""
+    return sa.func.percentile_cont(0.5).within_group(
+        sa.extract("epoch", moment - Complaint.received_at)
+    )
 
 
-def _add_medians(session: Session, stats: dict[int, AgencyStats], period) -> None:
-    """Median hours to the first answer and days to resolution, from received."""
+def _python_medians(session: Session, stats: dict[int, AgencyStats], start, end) -> None:
+    """SQLite has no percentile function: a small installation's rows are few, do it here."""
     C = Complaint
-    if session.get_bind().dialect.name == "postgresql":
-        answer = sa.func.percentile_cont(0.5).within_group(
-            sa.extract("epoch", C.first_response_at - C.received_at)
-        )
-        resolution = sa.func.percentile_cont(0.5).within_group(
-            sa.extract("epoch", C.resolved_at - C.received_at)
-        )
-        rows = session.exec(
-            select(C.agency_id, answer, resolution).where(*period).group_by(C.agency_id)
-        ).all()
-        for agency_id, answer_s, resolution_s in rows:
-            if agency_id in stats:
-                _set_medians(stats[agency_id], answer_s, resolution_s)
-        return
-    # SQLite has no percentile function: a small installation's rows are few, do it here.
     durations: dict[int, tuple[list[float], list[float]]] = {}
     rows = session.exec(
-        select(C.agency_id, C.received_at, C.first_response_at, C.resolved_at).where(*period)
+        select(C.agency_id, C.received_at, C.first_response_at, C.resolved_at).where(
+            C.received_at >= start, C.received_at < end, C.agency_id.in_(list(stats))
+        )
     ).all()
     for agency_id, received, answered, resolved in rows:
         answers, resolutions = durations.setdefault(agency_id, ([], []))
@@ -210,12 +176,11 @@ def _add_medians(session: Session, stats: dict[int, AgencyStats], period) -> Non
         if resolved is not None:
             resolutions.append((resolved - received).total_seconds())
     for agency_id, (answers, resolutions) in durations.items():
-        if agency_id in stats:
-            _set_medians(
-                stats[agency_id],
-                statistics.median(answers) if answers else None,
-                statistics.median(resolutions) if resolutions else None,
-            )
+        _set_medians(
+            stats[agency_id],
+            statistics.median(answers) if answers else None,
+            statistics.median(resolutions) if resolutions else None,
+        )
 
 
 def _set_medians(row: AgencyStats, answer_seconds, resolution_seconds) -> None:
@@ -237,6 +202,7 @@ def escalation_queue(session: Session, limit: int = 200) -> list[tuple[Complaint
             select(Complaint, Agency)
             .join(Agency, Agency.id == Complaint.agency_id, isouter=True)
             .where(Complaint.escalation_level > 0, Complaint.status.in_(OPEN))
+            # the partial index ix_complaint_escalated serves exactly this condition
             .order_by(Complaint.escalation_level.desc(), due.asc())
             .limit(limit)
         ).all()

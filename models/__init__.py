@@ -118,6 +118,16 @@ class Complaint(ComplaintBase, table=True):
         # (two sweeps, two officers) cannot both win: the loser gets StaleDataError.
         return {"version_id_col": cls.__table__.c.row_version}
 
+    # The supervisors' escalation queue reads only escalated complaints: a small partial index.
+    __table_args__ = (
+        sa.Index(
+            "ix_complaint_escalated",
+            "escalation_level",
+            postgresql_where=sa.text("escalation_level > 0"),
+            sqlite_where=sa.text("escalation_level > 0"),
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     tracking_code: str = Field(max_length=10, unique=True, index=True)
     channel: Channel = Field(sa_type=enum_type(Channel))
@@ -152,8 +162,12 @@ class Complaint(ComplaintBase, table=True):
     auto_close_at: datetime | None = _timestamp()
     reminded_for: datetime | None = _timestamp()
     next_check_at: datetime | None = _timestamp(index=True)
-    # Whether the OPD's answer came within its deadline (kept: the deadline itself is cleared).
+    # Kept for the compliance dashboard, so it reads one table: whether the OPD's answer came
+    # within its deadline (the deadline itself is cleared), how often the reporter reopened
+    # it, and the reporter's latest rating.
     answered_on_time: bool | None = None
+    reopen_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    rating: int | None = None
 
 
 class ComplaintEvent(SQLModel, table=True):

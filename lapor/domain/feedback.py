@@ -49,6 +49,7 @@ def rate(
         raise ValidationFailed(problems)
     feedback = Feedback(complaint_id=complaint.id, rating=value, comment=comment, created_at=now)
     session.add(feedback)
+    complaint.rating = value
     workflow.apply(
         session,
         complaint,

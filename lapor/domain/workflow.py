@@ -380,6 +380,7 @@ def _resolve(complaint: Complaint, change: Change, now: datetime, data: dict) ->
 
 def _reopen(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
     complaint.resolved_at = None
+    complaint.reopen_count += 1
 
 
 def _close(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
