@@ -190,6 +190,48 @@ def _set_medians(row: AgencyStats, answer_seconds, resolution_seconds) -> None:
         row.median_resolution_days = round(float(resolution_seconds) / 86400, 1)
 
 
+@dataclass
+class Week:
+    start: str  # the Monday, YYYY-MM-DD
+    volume: int
+    on_time_rate: float | None
+
+
+def weekly_trend(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    timezone: str,
+    agency_code: str | None = None,
+) -> list[Week]:
+    """Complaints received per week in the period, and the share answered on time."""
+    C = Complaint
+    if session.get_bind().dialect.name == "postgresql":
+        local = sa.func.timezone(timezone, C.received_at)
+        week = sa.func.to_char(sa.func.date_trunc("week", local), "YYYY-MM-DD")
+    else:  # SQLite keeps UTC text; its weeks are UTC weeks
+        week = sa.func.strftime("%Y-%m-%d", C.received_at, "weekday 0", "-6 days")
+    query = select(
+        week.label("week"),
+        sa.func.count(),
+        _count_if(C.answered_on_time.is_(True)),
+        sa.func.count(C.first_response_at),
+        _count_if(sa.and_(C.first_response_at.is_(None), C.response_due_at < now)),
+    ).where(C.received_at >= start, C.received_at < end)
+    if agency_code:
+        query = query.join(Agency, Agency.id == C.agency_id).where(
+            Agency.code == agency_code.upper()
+        )
+    weeks = []
+    for label, volume, on_time, answered, late in session.exec(
+        query.group_by("week").order_by("week")
+    ).all():
+        due = answered + (late or 0)
+        weeks.append(Week(str(label), volume, (on_time or 0) / due if due else None))
+    return weeks
+
+
 def escalation_queue(session: Session, limit: int = 200) -> list[tuple[Complaint, Agency | None]]:
     """Open complaints escalated at least once, the highest level and oldest deadline first."""
     from lapor.staff import OPEN

@@ -178,6 +178,8 @@ def dashboard():
     start, end, problems = _period(request.args.get("dari"), request.args.get("sampai"), now, tz)
     agency_code = request.args.get("opd") or None
     stats = compliance.agency_stats(session, start, end, now, agency_code)
+    settings = current_app.extensions["lapor.settings"]
+    weeks = compliance.weekly_trend(session, start, end, now, settings.timezone, agency_code)
     escalated = compliance.escalation_queue(session)
     if request.args.get("format") == "csv":
         return _csv(
@@ -225,6 +227,7 @@ def dashboard():
         problems=problems,
         pct=_pct,
         chart=_chart(stats),
+        trend=_trend(weeks),
     ), (400 if problems else 200)
 
 
@@ -263,6 +266,33 @@ def _chart(stats) -> list[dict]:
         {"code": s.code, "rate": s.on_time_answer_rate, "volume": s.volume, "zone": s.zone}
         for s in rows
     ]
+
+
+def _trend(weeks) -> dict:
+    """Coordinates for the weekly chart: volume bars and an on-time line, in a 600×200 box."""
+    if not weeks:
+        return {"bars": [], "line": "", "max": 0}
+    top = max(w.volume for w in weeks) or 1
+    step = 600 / len(weeks)
+    bars, points = [], []
+    for i, week in enumerate(weeks):
+        height = 160 * week.volume / top
+        bars.append(
+            {
+                "x": round(i * step + 2, 1),
+                "y": round(180 - height, 1),
+                "w": round(step - 4, 1),
+                "h": round(height, 1),
+                "week": week.start,
+                "volume": week.volume,
+                "rate": _pct(week.on_time_rate),
+            }
+        )
+        if week.on_time_rate is not None:
+            points.append(
+                f"{round(i * step + step / 2, 1)},{round(180 - 160 * week.on_time_rate, 1)}"
+            )
+    return {"bars": bars, "line": " ".join(points), "max": top}
 
 
 def _csv(filename: str, header: list[str], rows: list[list]) -> Response:

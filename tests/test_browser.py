@@ -131,5 +131,7 @@ def test_a_supervisor_sees_escalations_and_the_chart(browser, live_url, settings
     bars = page.locator("#on-time-chart rect")
     assert bars.count() >= 2
     assert bars.first.bounding_box()["height"] > 0
+    weeks = page.locator("#trend-chart rect")
+    assert weeks.count() >= 1 and weeks.first.bounding_box()["height"] > 0
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000
