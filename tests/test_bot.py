@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bots.app import FLOOD_LIMIT, build_application, file_url
-from lapor import casework, db
+from lapor import accounts, casework, db
 from lapor.domain import workflow
 from models import Agency, Attachment, Channel, Complaint, ComplaintStatus, Feedback
 
@@ -259,11 +259,27 @@ def test_status_of_one_code_and_of_all_my_complaints(bot, telegram, bot_settings
     assert "10 huruf" in say(telegram, text("/status 12"), "10 huruf")
 
 
-def test_a_question_is_pushed_and_a_reply_resumes_the_clock(bot, telegram, bot_settings):
+def test_a_question_is_pushed_and_a_reply_resumes_the_clock(bot, telegram, bot_settings, client):
     fill_to_summary(telegram)
     say(telegram, press(last_button_data(telegram, "Kirim sekarang?")), "Kode pelacakan")
     code = complaints(bot_settings)[0].tracking_code
     _act(bot_settings, code, workflow.Action.VERIFY, agency="DISHUB")
+    # In the officer's queue exactly like a complaint from the form.
+    with Session(db.engine_for(bot_settings.database_url)) as session:
+        accounts.create_user(
+            session,
+            username="petugas",
+            password="kata-sandi-panjang",
+            role="officer",
+            agency_code="DISHUB",
+            now=datetime.now(UTC),
+        )
+        token = accounts.create_token(session, "petugas", now=datetime.now(UTC))
+        session.commit()
+    listed = client.get("/api/v1/staff/complaints", headers={"Authorization": f"Bearer {token}"})
+    assert [c["tracking_code"] for c in listed.get_json()["complaints"]] == [
+        f"{code[:5]}-{code[5:]}"
+    ]
     _act(bot_settings, code, workflow.Action.REQUEST_INFO, note="Di depan rumah nomor berapa?")
     work(bot_settings)  # the worker delivers the notifications through the Bot API
     question = telegram.wait_for_text("Di depan rumah nomor berapa?")
