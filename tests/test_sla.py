@@ -401,3 +401,27 @@ def test_the_cron_schedule_runs_the_sweep_every_minute(settings):
     jobs = {job.func.__module__ + "." + job.func.__name__: job for job in scheduler.get_jobs()}
     assert jobs["workers.sla.sweep"].cron == "* * * * *"
     assert jobs["workers.sla.sweep"].queue_name == "lapor-high"
+
+
+def test_two_cron_processes_do_not_run_the_sweep_twice(settings, monkeypatch):
+    """RQ's cron has no lock: both schedulers enqueue, the job itself runs once a minute."""
+    from rq.cron import CronScheduler
+
+    from lapor import broker
+
+    from support import export_settings, work
+
+    export_settings(monkeypatch, settings)
+    monkeypatch.setattr("workers.once.clock", lambda: 1_800_000_030.0)  # mid-minute, held
+    file(settings)
+    connection = broker.connect(settings)
+    enqueued = []
+    for _ in range(2):  # two `rq cron` processes, each loading the same schedule
+        scheduler = CronScheduler(connection)
+        scheduler.load_config_from_file("workers.cron_config")
+        sweep = next(j for j in scheduler.get_jobs() if j.func.__name__ == "sweep")
+        enqueued.append(sweep.enqueue(connection))
+    work(settings)
+    results = sorted(str(job.latest_result().return_value) for job in enqueued)
+    assert results[1] == "{'skipped': True}"
+    assert "looked_at" in results[0]

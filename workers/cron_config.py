@@ -5,6 +5,9 @@ from rq import cron
 from lapor import jobs
 from workers import maintenance, routing, sla
 
+# sla.sweep and maintenance.remove_stale_uploads run once per period however many `rq cron`
+# processes enqueue them (workers.once); the weekly retraining does nothing the second time.
+
 # Every minute: reminders, escalations, automatic closes, and the outbox's leftovers.
 cron.register(sla.sweep, queue_name=jobs.HIGH, cron="* * * * *", job_timeout=jobs.SWEEP.timeout)
 

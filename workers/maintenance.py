@@ -6,11 +6,13 @@ import logging
 import time
 
 from lapor.settings import Settings
+from workers.once import once_per
 
 log = logging.getLogger(__name__)
 STALE_UPLOAD_SECONDS = 3600
 
 
+@once_per(3600)
 def remove_stale_uploads(now_epoch: float | None = None) -> int:
     """Delete half-written upload files (".upload-*") a crashed process left behind."""
     settings = Settings.from_env()

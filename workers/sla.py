@@ -5,8 +5,10 @@ from __future__ import annotations
 from lapor import sla
 from lapor.settings import Settings
 from lapor.timefmt import utcnow
+from workers.once import once_per
 
 
+@once_per(60)
 def sweep() -> dict:
     """Remind, escalate and auto-close what has come due; safe to run twice or in parallel."""
     result = sla.sweep(Settings.from_env(), now=utcnow())
