@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
+from redis.exceptions import RedisError
 from sqlmodel import select
 
 from lapor import accounts, db
@@ -17,6 +19,7 @@ from lapor.broker import get_redis
 from lapor.limits import limiter
 from models import Role, User
 
+log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 
@@ -98,19 +101,42 @@ def login():
         username = (request.form.get("username") or "").strip().lower()[:80]
         password = request.form.get("password") or ""
         failures_key = f"lapor:login:failures:{username}"
-        redis = get_redis()
-        if int(redis.get(failures_key) or 0) >= MAX_FAILURES:
+        if _failures(failures_key) >= MAX_FAILURES:
             error, status = LOCKED, 429
         else:
             user = db.get_session().exec(select(User).where(User.username == username)).first()
             if user is not None and user.active and accounts.verify_password(user, password):
-                redis.delete(failures_key)
+                _forget_failures(failures_key)
                 login_user(StaffUser.of(user))
                 return redirect(_safe_next(request.args.get("next")), code=303)
-            with redis.pipeline() as pipe:
-                pipe.incr(failures_key).expire(failures_key, LOCKOUT_SECONDS).execute()
+            _count_failure(failures_key)
             error, status = "Nama pengguna atau kata sandi salah.", 401
     return render_template("login.html", error=error, username=username), status
+
+
+def _failures(key: str) -> int:
+    try:
+        return int(get_redis().get(key) or 0)
+    except RedisError as error:
+        # Without Redis the lockout cannot count; signing in still works (the per-address
+        # rate limit is skipped too), and the outage is in the log.
+        log.warning("sign-in lockout unavailable: %s", error)
+        return 0
+
+
+def _count_failure(key: str) -> None:
+    try:
+        with get_redis().pipeline() as pipe:
+            pipe.incr(key).expire(key, LOCKOUT_SECONDS).execute()
+    except RedisError as error:
+        log.warning("sign-in failure not counted: %s", error)
+
+
+def _forget_failures(key: str) -> None:
+    try:
+        get_redis().delete(key)
+    except RedisError as error:
+        log.warning("sign-in failures not cleared: %s", error)
 
 
 LOCKED = (
