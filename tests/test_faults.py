@@ -85,3 +85,73 @@ def test_a_dropped_database_connection_fails_cleanly_and_the_next_request_works(
 
     again = client.post("/api/v1/complaints", json=BODY)
     assert again.status_code == 201
+
+
+def test_a_worker_killed_mid_job_has_its_job_retried_and_done_once(settings, monkeypatch):
+    """A delivery hangs on an SMTP server that never greets; the worker is killed with
+    SIGKILL mid-job; RQ's cleanup of abandoned jobs retries it; a healthy worker sends the
+    email once."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from rq import Queue
+    from rq.job import Job
+
+    from lapor import broker, jobs
+    from lapor.domain.intake import Submission
+    from lapor.filing import file_complaint
+    from models import Notification, NotificationStatus
+
+    from fakes import FakeSmtp
+    from support import export_settings, work
+
+    mute = socket.socket()  # accepts connections, never says a word
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(5)
+    hanging = settings.with_overrides(
+        {"smtp_host": "127.0.0.1", "smtp_port": mute.getsockname()[1], "smtp_security": "none"}
+    )
+    quick = jobs.JobPolicy(jobs.HIGH, timeout=120, retries=1, intervals=(0,))
+    monkeypatch.setitem(jobs.OUTBOX_POLICIES, "workers.notify.deliver", quick)
+    export_settings(monkeypatch, hanging)
+    rq = Path(sys.executable).parent / "rq"
+    worker = subprocess.Popen(
+        [str(rq), "worker", "--url", broker.redis_url(hanging), jobs.HIGH],
+        env=dict(os.environ),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    smtp = FakeSmtp().start()
+    try:
+        submission = Submission(text="Jalan rusak di depan pasar", email="warga@example.id")
+        file_complaint(hanging, submission, now=utcnow())
+        connection = broker.connect(hanging)
+        queue = Queue(jobs.HIGH, connection=connection)
+        job_id = "outbox-1"
+        deadline = time.monotonic() + 30
+        while Job.fetch(job_id, connection=connection).get_status() != "started":
+            assert time.monotonic() < deadline, "the worker never started the job"
+            time.sleep(0.1)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+
+        # What RQ's maintenance does once the dead worker's heartbeat has expired.
+        queue.started_job_registry.cleanup(time.time() + 600)
+        healthy = hanging.with_overrides({"smtp_port": smtp.port})
+        export_settings(monkeypatch, healthy)
+        work(healthy)
+        with Session(db.engine_for(settings.database_url)) as session:
+            [row] = session.exec(select(Notification).where(Notification.channel == "email"))
+            assert row.status == NotificationStatus.SENT
+        assert [m["X-Rcpt-To"] for m in smtp.messages] == ["warga@example.id"]
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+        smtp.stop()
+        mute.close()
