@@ -480,6 +480,8 @@ def webhook_secret(settings: Settings) -> str:
 def main() -> None:
     """`python -m bots`: long polling, or a webhook when LAPOR_TELEGRAM_WEBHOOK_URL is set."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # httpx logs each request's URL at INFO, and every Bot API URL holds the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env()
     if not settings.telegram_bot_token:
         raise SystemExit("TELEGRAM_BOT_TOKEN belum diatur: bot tidak dijalankan.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -11,6 +12,8 @@ import httpx
 from lapor.settings import Settings
 
 TIMEOUT = 20  # seconds; a slow server fails the attempt, RQ retries it later
+# httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class DeliveryError(RuntimeError):

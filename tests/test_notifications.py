@@ -221,3 +221,27 @@ def test_a_job_relayed_twice_is_delivered_once(wired, smtp):
     outbox.relay_pending(wired, MONDAY + timedelta(minutes=5))
     work(wired)
     assert len(smtp.messages) == 1
+
+
+def test_secrets_stay_out_of_the_logs(wired, telegram, caplog, client, monkeypatch):
+    """The bot token (in every Bot API URL), passwords and API tokens are never logged."""
+    import logging
+
+    from lapor import accounts
+
+    caplog.set_level(logging.DEBUG)
+    code = file(wired, channel=Channel.TELEGRAM, telegram_user_id=5, telegram_chat_id=5)
+    route(wired, code)
+    work(wired)
+    assert telegram.sent()  # something went through the Bot API
+    with Session(db.engine_for(wired.database_url)) as session:
+        accounts.create_user(
+            session, username="admin", password="rahasia-sekali-123", role="admin", now=MONDAY
+        )
+        token = accounts.create_token(session, "admin", now=MONDAY)
+        session.commit()
+    client.post("/masuk", data={"username": "admin", "password": "rahasia-sekali-123"})
+    client.get("/api/v1/staff/complaints", headers={"Authorization": f"Bearer {token}"})
+    logged = caplog.text
+    for secret in (telegram.token, "rahasia-sekali-123", token, wired.secret_key):
+        assert secret not in logged
