@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy.exc
-from flask import Flask, jsonify, request
+from flask import Flask, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from lapor import messages
@@ -38,8 +38,18 @@ def _respond(status: int):
     return f"<!doctype html><title>{status}</title><p>{message}</p>", status
 
 
+def _refuse_nul() -> None:
+    """No field of a request may hold a NUL character: no person types one, PostgreSQL cannot
+    store or compare one, and a filter holding one would otherwise fail deep inside."""
+    for values in (request.args, request.form):
+        for value in values.values():
+            if "\x00" in value:
+                abort(400)
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
+    app.before_request(_refuse_nul)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -237,3 +237,19 @@ def test_sql_in_every_filter_is_just_text(settings, client, staff_client, payloa
         assert response.status_code < 500, response.request.url
     with Session(db.engine_for(settings.database_url)) as session:
         assert len(session.exec(select(Complaint.id)).all()) == 1  # the table is still there
+
+
+def test_a_nul_character_anywhere_is_refused_cleanly(settings, client, staff_client):
+    file_complaint(settings, Submission(text="Sampah menumpuk di pasar"), now=NOW)
+    for response in (
+        client.get("/pengaduan", query_string={"regency": "a\x00b"}),
+        client.get("/api/v1/complaints", query_string={"agency": "\x00"}),
+        client.post("/masuk", data={"username": "ad\x00min", "password": "x"}),
+        staff_client.get("/petugas/", query_string={"opd": "\x00"}),
+    ):
+        assert response.status_code == 400
+    body = client.get("/api/v1/complaints", query_string={"agency": "\x00"}).get_json()
+    assert body["error"]["code"] == "bad_request"
+    # In JSON, NUL is cleaned out of the text rather than refused.
+    filed = client.post("/api/v1/complaints", json={"text": "Jalan\x00 rusak di depan pasar"})
+    assert filed.status_code == 201

@@ -10,6 +10,7 @@ from lapor.domain import workflow
 from lapor.domain.deadlines import Deadlines
 from lapor.domain.errors import DomainError, FieldProblem, ValidationFailed
 from lapor.domain.notices import Notices
+from lapor.domain.text import clean_text
 from models import Complaint, ComplaintStatus, Feedback
 
 MAX_COMMENT = 1000
@@ -37,7 +38,7 @@ def rate(
         value = int(str(rating))
     except ValueError:
         value = 0
-    comment = (comment or "").strip() or None
+    comment = clean_text(comment, multiline=True) or None
     problems = {}
     if not 1 <= value <= 5:
         problems["rating"] = FieldProblem("out_of_range", "Pilih nilai 1 sampai 5.")
@@ -86,7 +87,7 @@ def reopen(
         raise DomainError(
             "Batas waktu untuk membuka kembali pengaduan ini sudah lewat.", code="reopen_expired"
         )
-    reason = (reason or "").strip()
+    reason = clean_text(reason, multiline=True)
     if len(reason) > MAX_COMMENT:
         raise ValidationFailed(
             {"reason": FieldProblem("too_long", f"Alasan maksimal {MAX_COMMENT} karakter.")}
@@ -121,7 +122,7 @@ def provide_info(
         raise DomainError(
             "Pengaduan ini tidak sedang menunggu keterangan dari Anda.", code="not_waiting"
         )
-    text = (text or "").strip()
+    text = clean_text(text, multiline=True)
     if not MIN_INFO <= len(text) <= MAX_INFO:
         raise ValidationFailed(
             {

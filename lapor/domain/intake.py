@@ -6,7 +6,6 @@ import hashlib
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from lapor.domain.deadlines import Deadlines
 from lapor.domain.errors import FieldProblem, IdempotencyConflict, ValidationFailed
 from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES, safe_filename, sniff
 from lapor.domain.notices import Notices
+from lapor.domain.text import clean_text
 from lapor.region import Gazetteer
 from lapor.storage import AttachmentStore
 from models import (
@@ -37,7 +37,6 @@ MAX_ADDRESS = 300
 MAX_NAME = 120
 MAX_KEY = 200
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EMAIL = re.compile(
     r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
 )
@@ -262,28 +261,28 @@ def validate(submission: Submission, gazetteer: Gazetteer | None = None) -> Subm
     def problem(name: str, code: str, message: str, **params: object) -> None:
         problems.setdefault(name, FieldProblem(code, message, dict(params)))
 
-    text = _clean_text(submission.text, multiline=True)
+    text = clean_text(submission.text, multiline=True)
     if len(text) < MIN_TEXT:
         problem("text", "too_short", f"Isi pengaduan minimal {MIN_TEXT} karakter.", min=MIN_TEXT)
     elif len(text) > MAX_TEXT:
         problem("text", "too_long", f"Isi pengaduan maksimal {MAX_TEXT} karakter.", max=MAX_TEXT)
-    title = _clean_text(submission.title)
+    title = clean_text(submission.title)
     if len(title) > MAX_TITLE:
         problem("title", "too_long", f"Judul maksimal {MAX_TITLE} karakter.", max=MAX_TITLE)
-    address = _clean_text(submission.address) or None
+    address = clean_text(submission.address) or None
     if address and len(address) > MAX_ADDRESS:
         problem("address", "too_long", f"Alamat maksimal {MAX_ADDRESS} karakter.", max=MAX_ADDRESS)
     regency, district = _place(submission, gazetteer, problem)
     lat, lon = _point(submission.lat, submission.lon, problem)
-    name = _clean_text(submission.name) or None
+    name = clean_text(submission.name) or None
     if name and len(name) > MAX_NAME:
         problem("name", "too_long", f"Nama maksimal {MAX_NAME} karakter.", max=MAX_NAME)
-    email = _clean_text(submission.email).lower() or None
+    email = clean_text(submission.email).lower() or None
     if email and (len(email) > 254 or not _EMAIL.match(email)):
         problem("email", "invalid", "Alamat email tidak valid.")
     phone = _phone(submission.phone, problem)
     _check_uploads(submission.uploads, problem)
-    key = _clean_text(submission.idempotency_key) or None
+    key = clean_text(submission.idempotency_key) or None
     if key and len(key) > MAX_KEY:
         problem("idempotency_key", "too_long", f"Kunci idempotensi maksimal {MAX_KEY} karakter.")
     if not isinstance(submission.channel, Channel):
@@ -308,26 +307,15 @@ def validate(submission: Submission, gazetteer: Gazetteer | None = None) -> Subm
         telegram_chat_id=submission.telegram_chat_id,
         uploads=list(submission.uploads),
         idempotency_key=key,
-        category=_clean_text(submission.category)[:40] or None,
+        category=clean_text(submission.category)[:40] or None,
     )
-
-
-def _clean_text(value: object, *, multiline: bool = False) -> str:
-    """Unicode-normalised text without control characters or surrounding blanks."""
-    if value is None:
-        return ""
-    text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", text)
-    if not multiline:
-        text = " ".join(text.split())
-    return text.strip()
 
 
 def _place(
     submission: Submission, gazetteer: Gazetteer | None, problem
 ) -> tuple[str | None, str | None]:
-    regency = _clean_text(submission.regency) or None
-    district = _clean_text(submission.district) or None
+    regency = clean_text(submission.regency) or None
+    district = clean_text(submission.district) or None
     if gazetteer is None:
         return regency, district
     if regency is None:
@@ -367,7 +355,7 @@ def _point(lat: object, lon: object, problem) -> tuple[float | None, float | Non
 
 def _phone(raw: object, problem) -> str | None:
     """An Indonesian number as +62…, from 08…, 628… or +628… with spaces or dashes."""
-    text = _PHONE_CHARS.sub("", _clean_text(raw))
+    text = _PHONE_CHARS.sub("", clean_text(raw))
     if not text:
         return None
     if text.startswith("+"):

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from lapor.domain.deadlines import Deadlines, stage_deadline
 from lapor.domain.errors import DomainError, InvalidTransition
+from lapor.domain.text import clean_text
 from models import ActorKind, Agency, Complaint, ComplaintEvent, RoutingExample
 from models import ComplaintStatus as S
 
@@ -46,6 +47,8 @@ class RejectReason(StrEnum):
     SPAM = "spam"
     DUPLICATE = "duplicate"
 
+
+MAX_NOTE = 5000
 
 # Stays in the same status: the action is recorded but the status is unchanged.
 SAME = "same"
@@ -204,7 +207,9 @@ def apply(
     before = complaint.status
     after = next_status(before, action, actor.kind, complaint.resume_status)
     rule = RULES[action]
-    note = (change.note or "").strip() or None
+    note = clean_text(change.note, multiline=True) or None
+    if note and len(note) > MAX_NOTE:
+        raise DomainError(f"Catatan maksimal {MAX_NOTE} karakter.", code="note_too_long")
     _check_requirements(complaint, action, rule, note, change)
     data = dict(change.data)
     _EFFECTS[action](complaint, change, now, data)
