@@ -4,13 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint clean
+.PHONY: run test test-slow test-all install lint clean
 
 run: $(STAMP)
 	$(BIN)/lapor run
 
+# The fast suite (a few minutes); the slow one runs whole processes, Chromium and the bot.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+test-all: test test-slow
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

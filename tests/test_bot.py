@@ -20,6 +20,8 @@ from models import Agency, Attachment, Channel, Complaint, ComplaintStatus, Feed
 from fakes import FakeTelegram
 from support import export_settings, work
 
+pytestmark = pytest.mark.slow  # a real browser / bot: run by `make test-slow`
+
 USER, CHAT = 4242, 4242
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 300
 PDF = b"%PDF-1.4\n" + b"0" * 200

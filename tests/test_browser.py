@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+pytestmark = pytest.mark.slow  # a real browser / bot: run by `make test-slow`
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
 

@@ -87,6 +87,7 @@ def test_a_dropped_database_connection_fails_cleanly_and_the_next_request_works(
     assert again.status_code == 201
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_job_has_its_job_retried_and_done_once(settings, monkeypatch):
     """A delivery hangs on an SMTP server that never greets; the worker is killed with
     SIGKILL mid-job; RQ's cleanup of abandoned jobs retries it; a healthy worker sends the

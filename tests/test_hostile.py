@@ -63,6 +63,7 @@ def test_validation_accepts_or_names_the_fields_at_fault_and_nothing_else(submis
 @hsettings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+@pytest.mark.slow
 def test_intake_stores_a_whole_complaint_or_nothing(settings, submission):
     engine = db.engine_for(settings.database_url)
     with Session(engine) as session:
@@ -96,6 +97,7 @@ actions = st.lists(
 @hsettings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+@pytest.mark.slow
 def test_any_sequence_of_actions_keeps_the_complaint_consistent(settings, steps):
     """Every action is either refused with a DomainError, changing nothing, or applied
     with exactly one audit event whose statuses match the complaint's."""

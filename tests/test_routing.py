@@ -247,6 +247,7 @@ def test_people_s_routing_decisions_become_training_examples(session, store):
     ]
 
 
+@pytest.mark.slow
 def test_retrain_refuses_a_model_taught_wrong_labels(session, store, routed_settings, sample_csv):
     model_store = service.model_store(routed_settings)
     before = model_store.current_version()
@@ -313,6 +314,7 @@ def test_explanations_name_the_words_that_matter(trained_models):
     assert "pju" in words and "total" not in words[:1]
 
 
+@pytest.mark.slow
 def test_first_start_trains_a_model_once(settings, sample_csv, monkeypatch):
     from lapor import runner
 
