@@ -118,15 +118,18 @@ def run(url: str, seconds: float, clients: int) -> dict:
             "worker",
             "--url",
             REDIS_URL,
+            "--worker-class",
+            "workers.worker.LaporWorker",
             "lapor-high",
             "lapor-default",
             "lapor-low",
         ],
         env=env,
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=(Path(data_dir) / "worker.log").open("w"),
+        stderr=subprocess.STDOUT,
     )
+    print(f"worker log: {Path(data_dir) / 'worker.log'}", file=sys.stderr)
     shared = Shared()
     stop = threading.Event()
     sweeper = threading.Thread(target=_sweep_every, args=(settings, stop, 2.0), daemon=True)
@@ -288,12 +291,12 @@ def _check(settings: Settings, shared: Shared, smtp: FakeSmtp) -> dict:
             sa.select(Complaint.tracking_code, sa.func.count()).group_by(Complaint.tracking_code)
         ).all()
         counts = dict(stored)
-        total = session.exec(sa.select(sa.func.count()).select_from(Complaint)).one()
-        submits = session.exec(
+        total = session.execute(sa.select(sa.func.count()).select_from(Complaint)).scalar_one()
+        submits = session.execute(
             sa.select(sa.func.count())
             .select_from(ComplaintEvent)
             .where(ComplaintEvent.action == "submit")
-        ).one()
+        ).scalar_one()
         actions = dict(
             session.exec(
                 sa.select(ComplaintEvent.action, sa.func.count())
@@ -306,11 +309,12 @@ def _check(settings: Settings, shared: Shared, smtp: FakeSmtp) -> dict:
             .where(Notification.channel == "email")
             .group_by(Notification.status)
         ).all()
-        backlog = session.exec(
+        backlog = session.execute(
             sa.select(sa.func.count()).select_from(Outbox).where(Outbox.relayed_at.is_(None))
-        ).one()
+        ).scalar_one()
     emails = {str(status): count for status, count in emails}
-    received = Counter(m["X-Rcpt-To"] for m in smtp.messages)
+    # A reporter gets one email per status change: the same subject twice is a double.
+    received = Counter((m["X-Rcpt-To"], m["Subject"]) for m in smtp.messages)
     return {
         "accepted": len(codes),
         "stored": total,
