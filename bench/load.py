@@ -147,7 +147,9 @@ def run(url: str, seconds: float, clients: int) -> dict:
         elapsed = time.monotonic() - started
         stop.set()
         sweeper.join()
-        drained = _drain(settings, timeout=120)
+        drain_started = time.monotonic()
+        drained = _drain(settings, timeout=600)
+        drain_seconds = round(time.monotonic() - drain_started, 1)
         checks = _check(settings, shared, smtp)
     finally:
         web.terminate()
@@ -160,6 +162,7 @@ def run(url: str, seconds: float, clients: int) -> dict:
         "clients": clients,
         "operations": _report(shared, elapsed),
         "queues_drained": drained,
+        "drain_seconds": drain_seconds,
         "checks": checks,
     }
 
