@@ -99,3 +99,32 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def generated_password() -> str:
+    """A password for a new or reset account, shown once to the admin."""
+    return secrets.token_urlsafe(12)
+
+
+def reset_password(session: Session, user_id: int) -> str:
+    """Give a user a new generated password (old sessions stop working); the password."""
+    user = _user(session, user_id)
+    password = generated_password()
+    user.password_hash = generate_password_hash(password)
+    session.add(user)
+    return password
+
+
+def set_active(session: Session, user_id: int, active: bool) -> User:
+    """Enable or disable an account; a disabled one can neither sign in nor use its tokens."""
+    user = _user(session, user_id)
+    user.active = active
+    session.add(user)
+    return user
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise DomainError("Pengguna tidak ditemukan.", code="unknown_user")
+    return user

@@ -16,6 +16,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_login import current_user
@@ -26,8 +27,9 @@ from lapor.auth import roles_required
 from lapor.domain import tracking, workflow
 from lapor.domain.errors import DomainError
 from lapor.domain.workflow import Action, RejectReason
+from lapor.storage import AttachmentStore
 from lapor.timefmt import utcnow
-from models import Agency, AgencyKind, Role
+from models import Agency, AgencyKind, Attachment, Role
 
 bp = Blueprint("console", __name__, url_prefix="/petugas")
 ALL_STAFF = (Role.OFFICER, Role.VERIFIER, Role.SUPERVISOR, Role.ADMIN)
@@ -107,6 +109,9 @@ def _complaint_page(found, errors: dict, status: int = 200):
         select(Agency).where(Agency.kind == AgencyKind.EXTERNAL).order_by(Agency.name)
     ).all()
     suggestions = _suggestions(found) if found.status.value == "received" else []
+    files = session.exec(
+        select(Attachment).where(Attachment.complaint_id == found.id).order_by(Attachment.id)
+    ).all()
     return (
         render_template(
             "console_complaint.html",
@@ -118,6 +123,7 @@ def _complaint_page(found, errors: dict, status: int = 200):
             externals=externals,
             reasons=list(RejectReason),
             suggestions=suggestions,
+            files=files,
             errors=errors,
             Action=Action,
         ),
@@ -133,6 +139,31 @@ def _suggestions(found) -> list[tuple[str, str, float]]:
     if router is None:
         return []
     return router.suggest(found.text, found.regency, limit=3)
+
+
+@bp.get("/pengaduan/<code>/lampiran/<int:attachment_id>")
+@roles_required(*ALL_STAFF)
+def attachment(code: str, attachment_id: int):
+    """A file of a complaint this staff member may see, always as a download: a polyglot file
+    (a valid JPEG that is also HTML) is never rendered as a page."""
+    session = db.get_session()
+    try:
+        found = staff.complaint_for(session, me(), code)
+    except staff.NotFound:
+        abort(404)
+    row = session.get(Attachment, attachment_id)
+    if row is None or row.complaint_id != found.id:
+        abort(404)
+    store = AttachmentStore(current_app.extensions["lapor.settings"].attachments_dir)
+    try:
+        path = store.open(row.path)
+    except ValueError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path, mimetype=row.content_type, as_attachment=True, download_name=row.filename
+    )
 
 
 @bp.post("/pengaduan/<code>/tindakan")

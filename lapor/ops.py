@@ -4,7 +4,17 @@ Indonesia, behind the admin sign-in)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
 from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.cron import CronScheduler
@@ -12,10 +22,12 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlmodel import select
 
-from lapor import db, jobs, outbox
+from lapor import accounts, db, jobs, outbox
 from lapor.auth import roles_required
 from lapor.broker import get_redis
-from models import Complaint, Notification, NotificationStatus, Role
+from lapor.domain.errors import DomainError
+from lapor.timefmt import utcnow
+from models import Agency, Complaint, Notification, NotificationStatus, Role, User
 
 bp = Blueprint("ops", __name__, url_prefix="/admin")
 FAILED_SHOWN = 20
@@ -116,3 +128,77 @@ def sweep_now():
     jobs.enqueue_sweep(current_app.extensions["lapor.settings"])
     flash("Sapuan SLA dijadwalkan sekarang.")
     return redirect(url_for("ops.queues"), code=303)
+
+
+# --- staff accounts ----------------------------------------------------------------------
+
+
+@bp.route("/pengguna", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def users():
+    """The staff accounts; a new one gets a generated password, shown here once."""
+    session = db.get_session()
+    error, created = None, None
+    status = 200
+    if request.method == "POST":
+        form = request.form
+        password = accounts.generated_password()
+        try:
+            user = accounts.create_user(
+                session,
+                username=form.get("username", ""),
+                password=password,
+                role=form.get("role", ""),
+                agency_code=form.get("agency") or None,
+                full_name=form.get("full_name", "")[:120],
+                now=utcnow(),
+            )
+            db.commit_request_session(session)
+            created = (user.username, password)
+        except DomainError as failure:
+            session.rollback()
+            error, status = failure.message, 422
+    return _users_page(error=error, created=created), status
+
+
+@bp.post("/pengguna/<int:user_id>/<any(aktifkan, nonaktifkan, sandi):what>")
+@roles_required(Role.ADMIN)
+def user_action(user_id: int, what: str):
+    session = db.get_session()
+    if what == "nonaktifkan" and user_id == current_user.id:
+        return _users_page(error="Anda tidak dapat menonaktifkan akun Anda sendiri."), 422
+    try:
+        if what == "sandi":
+            password = accounts.reset_password(session, user_id)
+            db.commit_request_session(session)
+            user = session.get(User, user_id)
+            return _users_page(created=(user.username, password))
+        accounts.set_active(session, user_id, what == "aktifkan")
+        db.commit_request_session(session)
+    except DomainError:
+        session.rollback()
+        abort(404)
+    flash("Akun diperbarui.")
+    return redirect(url_for("ops.users"), code=303)
+
+
+def _users_page(error: str | None = None, created: tuple[str, str] | None = None):
+    session = db.get_session()
+    rows = session.exec(
+        select(User, Agency.code)
+        .join(Agency, Agency.id == User.agency_id, isouter=True)
+        .order_by(User.username)
+    ).all()
+    agencies = session.exec(
+        select(Agency)
+        .where(Agency.kind != "external", Agency.active.is_(True))
+        .order_by(Agency.code)
+    ).all()
+    return render_template(
+        "admin_users.html",
+        rows=rows,
+        agencies=agencies,
+        roles=list(Role),
+        error=error,
+        created=created,
+    )

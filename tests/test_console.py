@@ -377,3 +377,42 @@ def test_lapor_demo_fills_every_screen(app, settings):
     assert "DISHUB" in board and "PUPR" in board and 'id="escalations"' in board
     again = runner.invoke(main, ["demo"])
     assert again.exit_code != 0 and "sudah ada" in again.output
+
+
+def test_attachments_are_downloads_for_those_who_may_see_them(app, settings, world):
+    from lapor.domain.intake import Upload
+
+    polyglot = b"\xff\xd8\xff\xe0<html><script>alert(1)</script></html>"
+    upload = Upload("../../foto.jpg.html", polyglot)
+    submission = Submission(text="Lampu jalan mati di depan rumah", uploads=[upload])
+    code = file_complaint(settings, submission, now=NOW).complaint.tracking_code
+
+    def route(session):
+        complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
+        target = session.exec(select(Agency).where(Agency.code == "DISHUB")).one()
+        casework.act(
+            settings,
+            session,
+            complaint,
+            workflow.Action.ROUTE,
+            actor=workflow.Actor.system(),
+            now=NOW,
+            change=workflow.Change(agency=target),
+        )
+
+    db.run_in_transaction(settings, route)
+    officer = app.test_client()
+    sign_in(officer, "dishub")
+    page = officer.get(f"/petugas/pengaduan/{code}").get_data(as_text=True)
+    link = re.search(r'href="(/petugas/pengaduan/\w+/lampiran/\d+)"', page).group(1)
+    response = officer.get(link)
+    assert response.status_code == 200 and response.data == polyglot
+    assert response.mimetype == "image/jpeg"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert "/" not in response.headers["Content-Disposition"].split("filename=")[1]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    other = app.test_client()
+    sign_in(other, "pupr")
+    assert other.get(link).status_code == 404
+    assert officer.get(link.rsplit("/", 1)[0] + "/999999").status_code == 404
+    assert app.test_client().get(link).status_code == 302  # strangers sign in first

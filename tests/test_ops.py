@@ -109,3 +109,43 @@ def test_signing_out_ends_the_session(client, staff):
     assert client.get("/admin/antrean").status_code == 200
     client.post("/keluar")
     assert client.get("/admin/antrean").status_code == 302
+
+
+def test_the_admin_manages_staff_accounts(client, staff, settings):
+    import re
+
+    sign_in(client, "admin")
+    page = client.get("/admin/pengguna")
+    assert page.status_code == 200 and "petugas" in page.get_data(as_text=True)
+    made = client.post(
+        "/admin/pengguna",
+        data={"username": "budi", "full_name": "Budi", "role": "officer", "agency": "PUPR"},
+    )
+    text = made.get_data(as_text=True)
+    password = re.search(r"<code>([^<]+)</code>", text).group(1)
+    other = client.application.test_client()
+    assert sign_in(other, "budi", password).status_code == 303
+    assert other.get("/petugas/").status_code == 200
+
+    refused = client.post("/admin/pengguna", data={"username": "x", "role": "officer"})
+    assert refused.status_code == 422 and "Nama pengguna" in refused.get_data(as_text=True)
+    no_agency = client.post("/admin/pengguna", data={"username": "siti", "role": "officer"})
+    assert no_agency.status_code == 422 and "OPD" in no_agency.get_data(as_text=True)
+
+    from sqlmodel import select
+
+    from models import User
+
+    with Session(db.engine_for(settings.database_url)) as session:
+        budi = session.exec(select(User).where(User.username == "budi")).one()
+        admin = session.exec(select(User).where(User.username == "admin")).one()
+    assert client.post(f"/admin/pengguna/{budi.id}/nonaktifkan").status_code == 303
+    assert other.get("/petugas/").status_code == 302  # signed out: the account is off
+    assert sign_in(other, "budi", password).status_code == 401
+    reset = client.post(f"/admin/pengguna/{budi.id}/sandi").get_data(as_text=True)
+    assert re.search(r"<code>([^<]+)</code>", reset).group(1) != password
+    assert client.post(f"/admin/pengguna/{admin.id}/nonaktifkan").status_code == 422
+    assert client.post("/admin/pengguna/99999/aktifkan").status_code == 404
+    officer = client.application.test_client()
+    sign_in(officer, "petugas")
+    assert officer.get("/admin/pengguna").status_code == 403
