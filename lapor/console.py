@@ -212,6 +212,21 @@ def dashboard():
     settings = current_app.extensions["lapor.settings"]
     weeks = compliance.weekly_trend(session, start, end, now, settings.timezone, agency_code)
     escalated = compliance.escalation_queue(session)
+    if request.args.get("format") == "csv" and request.args.get("daftar") == "eskalasi":
+        return _csv(
+            "eskalasi.csv",
+            ["kode", "tingkat", "opd", "status", "tenggat"],
+            [
+                [
+                    tracking.display(c.tracking_code),
+                    c.escalation_level,
+                    a.code if a else "",
+                    c.status.value,
+                    (d := staff.next_deadline(c)) and d.isoformat(),
+                ]
+                for c, a in escalated
+            ],
+        )
     if request.args.get("format") == "csv":
         return _csv(
             "kepatuhan.csv",

@@ -282,6 +282,8 @@ def test_queue_and_dashboard_export_csv(app, world):
     assert queue.get_data(as_text=True).splitlines()[0].startswith("kode,status,opd")
     board = client.get("/petugas/dasbor?format=csv")
     assert board.get_data(as_text=True).splitlines()[0].startswith("opd,nama,jumlah")
+    escalations = client.get("/petugas/dasbor?format=csv&daftar=eskalasi")
+    assert escalations.get_data(as_text=True).splitlines()[0] == "kode,tingkat,opd,status,tenggat"
     bad = client.get("/petugas/dasbor?dari=kemarin")
     assert bad.status_code == 400 and "Tanggal tidak valid" in bad.get_data(as_text=True)
 
