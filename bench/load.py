@@ -76,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--rq-workers", type=int, default=1, help="worker processes")
     args = parser.parse_args()
     admin = sa.create_engine(
         ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
@@ -85,14 +86,14 @@ def main() -> None:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        print(json.dumps(run(url, args.seconds, args.clients), indent=2))
+        print(json.dumps(run(url, args.seconds, args.clients, args.rq_workers), indent=2))
     finally:
         db.dispose_all()
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def run(url: str, seconds: float, clients: int) -> dict:
+def run(url: str, seconds: float, clients: int, rq_workers: int = 1) -> dict:
     smtp = FakeSmtp().start()
     data_dir = tempfile.mkdtemp(prefix="lapor-load-")
     env = {
@@ -112,24 +113,27 @@ def run(url: str, seconds: float, clients: int) -> dict:
     tokens = _staff(settings)
     port = free_port()
     web = start_gunicorn("bench.floor_app:lapor_app()", port, env)
-    worker = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "rq"),
-            "worker",
-            "--url",
-            REDIS_URL,
-            "--worker-class",
-            "workers.worker.LaporWorker",
-            "lapor-high",
-            "lapor-default",
-            "lapor-low",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=(Path(data_dir) / "worker.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    print(f"worker log: {Path(data_dir) / 'worker.log'}", file=sys.stderr)
+    workers = [
+        subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "rq"),
+                "worker",
+                "--url",
+                REDIS_URL,
+                "--worker-class",
+                "workers.worker.LaporWorker",
+                "lapor-high",
+                "lapor-default",
+                "lapor-low",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=(Path(data_dir) / f"worker-{n}.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        for n in range(rq_workers)
+    ]
+    print(f"worker logs: {data_dir}", file=sys.stderr)
     shared = Shared()
     stop = threading.Event()
     sweeper = threading.Thread(target=_sweep_every, args=(settings, stop, 2.0), daemon=True)
@@ -153,13 +157,15 @@ def run(url: str, seconds: float, clients: int) -> dict:
         checks = _check(settings, shared, smtp)
     finally:
         web.terminate()
-        worker.terminate()
         web.wait(timeout=30)
-        worker.wait(timeout=30)
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=30)
         smtp.stop()
     return {
         "seconds": round(elapsed, 1),
         "clients": clients,
+        "rq_workers": rq_workers,
         "operations": _report(shared, elapsed),
         "queues_drained": drained,
         "drain_seconds": drain_seconds,
