@@ -31,6 +31,9 @@ def _wants_json() -> bool:
 
 def _respond(status: int):
     code, message = CODES.get(status, ("error", "Terjadi kesalahan."))
+    if request.path.startswith("/open311/"):
+        # GeoReport v2's own error shape: a list of {code, description}.
+        return jsonify([{"code": status, "description": message}]), status
     if _wants_json():
         language = request.accept_languages.best_match(["id", "en"], default="id")
         text = messages.error_message(code, message, language)

@@ -19,6 +19,7 @@ from lapor.domain.intake import Submission
 from lapor.domain.workflow import STATUS_LABELS
 from lapor.filing import file_complaint
 from lapor.limits import intake_limit, limiter
+from lapor.openapi import open311_document
 from lapor.timefmt import utcnow
 from models import Agency, AgencyKind, Channel, Complaint, ComplaintEvent, ComplaintStatus
 
@@ -42,6 +43,11 @@ def spec_error(status: int, description: str):
 @bp.errorhandler(404)
 def _not_found(_error):
     return spec_error(404, "Tidak ditemukan.")
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(open311_document())
 
 
 @bp.get("/discovery.json")

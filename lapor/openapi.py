@@ -223,3 +223,142 @@ def document() -> dict:
             },
         },
     }
+
+
+# --- Open311 GeoReport v2 (JSON) -----------------------------------------------------------
+
+_OPEN311_ERROR = {
+    "description": "GeoReport error list",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "description"],
+                    "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+                },
+            }
+        }
+    },
+}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_SERVICE_REQUEST = {
+    "type": "object",
+    "required": ["service_request_id", "status", "service_code", "requested_datetime"],
+    "properties": {
+        "service_request_id": {"type": "string"},
+        "status": {"type": "string", "enum": ["open", "closed"]},
+        "status_notes": _NULLABLE_STRING,
+        "service_name": _NULLABLE_STRING,
+        "service_code": {"type": "string"},
+        "description": _NULLABLE_STRING,
+        "agency_responsible": _NULLABLE_STRING,
+        "service_notice": _NULLABLE_STRING,
+        "requested_datetime": {"type": "string"},
+        "updated_datetime": _NULLABLE_STRING,
+        "expected_datetime": _NULLABLE_STRING,
+        "address": _NULLABLE_STRING,
+        "address_id": _NULLABLE_STRING,
+        "zipcode": _NULLABLE_STRING,
+        "lat": {"type": ["number", "null"]},
+        "long": {"type": ["number", "null"]},
+        "media_url": _NULLABLE_STRING,
+    },
+}
+
+
+def _json(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def open311_document() -> dict:
+    """An OpenAPI 3.1 description of the GeoReport v2 endpoints, for clients and for tests."""
+    requests_list = _json("Service requests", {"type": "array", "items": _SERVICE_REQUEST})
+    query = [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+        for name in ("service_request_id", "service_code", "start_date", "end_date", "status")
+    ]
+    form_fields = (
+        "service_code",
+        "lat",
+        "long",
+        "address_string",
+        "description",
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+    )
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Lapor Open311 GeoReport v2", "version": "v2"},
+        "servers": [{"url": "/open311/v2"}],
+        "paths": {
+            "/discovery.json": {
+                "get": {"responses": {"200": _json("Discovery", {"type": "object"})}}
+            },
+            "/services.json": {
+                "get": {
+                    "responses": {
+                        "200": _json("Services", {"type": "array", "items": {"type": "object"}})
+                    }
+                }
+            },
+            "/services/{service_code}.json": {
+                "get": {
+                    "parameters": [
+                        {
+                            "name": "service_code",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json("Service definition", {"type": "object"}),
+                        "404": _OPEN311_ERROR,
+                    },
+                }
+            },
+            "/requests.json": {
+                "get": {
+                    "parameters": query,
+                    "responses": {"200": requests_list, "400": _OPEN311_ERROR},
+                },
+                "post": {
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["service_code"],
+                                    "properties": {f: {"type": "string"} for f in form_fields},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json("Created", {"type": "array", "items": {"type": "object"}}),
+                        "400": _OPEN311_ERROR,
+                        "404": _OPEN311_ERROR,
+                        "429": _OPEN311_ERROR,
+                    },
+                },
+            },
+            "/requests/{service_request_id}.json": {
+                "get": {
+                    "parameters": [
+                        {
+                            "name": "service_request_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {"200": requests_list, "404": _OPEN311_ERROR},
+                }
+            },
+        },
+    }

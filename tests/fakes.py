@@ -53,12 +53,13 @@ class FakeTelegram:
 
     # --- what a test does ---
 
-    def push(self, update: dict) -> int:
-        """Queue an update for getUpdates; its update_id."""
+    def push(self, update: dict, copies: int = 1) -> int:
+        """Queue an update for getUpdates (`copies` times with the same update_id, as Telegram
+        re-delivers one that a crashed bot never acknowledged); its update_id."""
         with self._condition:
             update = {"update_id": self._next_update, **update}
             self._next_update += 1
-            self._updates.append(update)
+            self._updates.extend([update] * copies)
             self._condition.notify_all()
             return update["update_id"]
 

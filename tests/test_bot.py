@@ -248,6 +248,16 @@ def test_confirming_twice_files_one_complaint(bot, telegram, bot_settings):
     assert f"{code[:5]}-{code[5:]}" in again
 
 
+def test_the_same_update_delivered_twice_files_one_complaint(bot, telegram, bot_settings):
+    fill_to_summary(telegram)
+    telegram.push(press(last_button_data(telegram, "Kirim sekarang?")), copies=2)
+    telegram.wait_for_text("Kode pelacakan")
+    telegram.wait_for(
+        lambda: len([t for t in telegram.texts() if "terkirim" in t or "Kode pelacakan" in t]) >= 2
+    )
+    assert len(complaints(bot_settings)) == 1
+
+
 def test_status_of_one_code_and_of_all_my_complaints(bot, telegram, bot_settings):
     fill_to_summary(telegram)
     say(telegram, press(last_button_data(telegram, "Kirim sekarang?")), "Kode pelacakan")

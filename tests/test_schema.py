@@ -1,5 +1,5 @@
-"""Schemathesis drives the public JSON API from its own OpenAPI document: whatever it sends,
-no 500, and every answer matches the document."""
+"""Schemathesis drives the JSON API and Open311 from their OpenAPI documents: whatever it
+sends, no 500, and every answer matches the document."""
 
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ pytestmark = pytest.mark.slow  # a few hundred generated requests
 CHECKS = (status_code_conformance, content_type_conformance, response_schema_conformance)
 
 
-def test_the_api_keeps_its_promises_to_any_client(settings):
+@pytest.mark.parametrize("document", ["/api/v1/openapi.json", "/open311/v2/openapi.json"])
+def test_the_api_keeps_its_promises_to_any_client(settings, document):
     app = create_app(settings.with_overrides({"RATELIMIT_ENABLED": False}))
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    schema = schemathesis.openapi.from_wsgi(document, app)
     tried = []
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -36,5 +37,5 @@ def test_the_api_keeps_its_promises_to_any_client(settings):
             tried.append(response.status_code)
 
         keeps_promise()
-    assert len(tried) >= 100
+    assert len(tried) >= 60
     assert any(200 <= code < 300 for code in tried) and any(code >= 400 for code in tried)
