@@ -189,6 +189,9 @@ class ComplaintEvent(SQLModel, table=True):
     public: bool = Field(default=True)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
+    # Set with the new complaint at intake, so complaint and events go out in one flush.
+    complaint: Complaint | None = Relationship(sa_relationship=relationship("Complaint"))
+
 
 class Attachment(SQLModel, table=True):
     """A file a reporter sent with a complaint, stored under the data directory."""
@@ -264,6 +267,8 @@ class Notification(SQLModel, table=True):
     created_at: datetime = _timestamp(nullable=False)
     sent_at: datetime | None = _timestamp()
     read_at: datetime | None = _timestamp()
+
+    complaint: Complaint | None = Relationship(sa_relationship=relationship("Complaint"))
 
 
 class Outbox(SQLModel, table=True):

@@ -128,6 +128,8 @@ def submit(
             return IntakeResult(complaint, created=False, agency=agency)
 
     decision = router(clean) if router is not None else None
+    # Looked up before the complaint joins the session, so the query flushes nothing.
+    agency = _auto_agency(session, decision)
     complaint = Complaint(
         tracking_code=tracking.new_code(),
         title=clean.title,
@@ -142,7 +144,7 @@ def submit(
         channel=clean.channel,
         status=ComplaintStatus.RECEIVED,
         reporter_id=_reporter_for(session, clean, now),
-        # The router's opinion goes into the first INSERT; only an auto-route updates the row.
+        # The router's opinion and an automatic routing go into the one INSERT.
         routing_label=decision.label if decision else None,
         routing_confidence=decision.confidence if decision else None,
         model_version=decision.model_version if decision else None,
@@ -153,7 +155,6 @@ def submit(
         deadlines.received(complaint, now)
         deadlines.schedule(complaint)
     session.add(complaint)
-    session.flush()
     submitted = workflow.record_submission(
         session,
         complaint,
@@ -162,8 +163,10 @@ def submit(
         category=clean.category,
         notices=notices,
     )
-    if clean.uploads:
-        session.flush()  # the attachments refer to the submit event
+    if agency is not None:
+        _route(session, complaint, agency, decision, now, deadlines, notices)
+    if clean.uploads or key is not None:
+        session.flush()  # attachments and the idempotency record refer to these ids
     for upload in clean.uploads:
         kind = sniff(upload.content)
         assert kind is not None  # validate() refused everything else
@@ -186,25 +189,30 @@ def submit(
                 key=key, fingerprint=fingerprint, complaint_id=complaint.id, created_at=now
             )
         )
-    agency = _route(session, complaint, decision, now, deadlines, notices)
     session.flush()
     return IntakeResult(complaint, created=True, agency=agency)
 
 
-def _route(
-    session: Session,
-    complaint: Complaint,
-    decision: RoutingDecision | None,
-    now: datetime,
-    deadlines: Deadlines | None,
-    notices: Notices | None,
-) -> Agency | None:
-    """Dispose to the OPD automatically when the router is sure; the agency, if so."""
+def _auto_agency(session: Session, decision: RoutingDecision | None) -> Agency | None:
+    """The OPD the router is sure of, if it is one of the region's active OPDs."""
     if decision is None or not decision.auto or decision.agency_code is None:
         return None
     agency = session.exec(select(Agency).where(Agency.code == decision.agency_code)).first()
     if agency is None or not agency.active or agency.kind == "external":
         return None
+    return agency
+
+
+def _route(
+    session: Session,
+    complaint: Complaint,
+    agency: Agency,
+    decision: RoutingDecision,
+    now: datetime,
+    deadlines: Deadlines | None,
+    notices: Notices | None,
+) -> None:
+    """Dispose to the OPD automatically: the router is sure."""
     workflow.apply(
         session,
         complaint,
@@ -218,7 +226,6 @@ def _route(
         deadlines=deadlines,
         notices=notices,
     )
-    return agency
 
 
 def _reporter_for(session: Session, clean: Submission, now: datetime) -> int | None:

@@ -162,8 +162,9 @@ class Notices:
         reporter: Reporter | None = None,
     ) -> Notification:
         inapp = channel == "inapp"
+        link = {"complaint": complaint} if complaint.id is None else {"complaint_id": complaint.id}
         return Notification(
-            complaint_id=complaint.id,
+            **link,
             kind=event.action,
             agency_id=agency.id if agency else None,
             reporter_id=reporter.id if reporter else None,

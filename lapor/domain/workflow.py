@@ -220,7 +220,7 @@ def apply(
     if deadlines is not None:
         deadlines.schedule(complaint)
     event = ComplaintEvent(
-        complaint_id=complaint.id,
+        **_link(complaint),
         at=now,
         actor_kind=actor.kind,
         actor_user_id=actor.user_id,
@@ -294,7 +294,7 @@ def record_submission(
 ) -> ComplaintEvent:
     """The first event of every complaint: it came in (with the category a client chose)."""
     event = ComplaintEvent(
-        complaint_id=complaint.id,
+        **_link(complaint),
         at=now,
         actor_kind=actor.kind,
         action=Action.SUBMIT.value,
@@ -306,6 +306,13 @@ def record_submission(
     if notices is not None:
         notices.after_event(session, complaint, event)
     return event
+
+
+def _link(complaint: Complaint) -> dict:
+    """How a new row refers to its complaint: the complaint itself while it has no id yet
+    (intake writes it with its first events in one flush), otherwise its id — the sweep
+    detaches complaints from the session, and a relationship set to None would null the id."""
+    return {"complaint": complaint} if complaint.id is None else {"complaint_id": complaint.id}
 
 
 def _check_requirements(
