@@ -116,10 +116,13 @@ def perform(
     if action in (Action.VERIFY, Action.TRANSFER):
         change.agency = _agency(session, agency_code)
     if action == Action.FORWARD:
-        change.note = note or forwarded_to
         if not (forwarded_to or note):
             raise DomainError("Sebutkan instansi tujuan.", code="forward_target_required")
         if forwarded_to:
+            # A body of the registry is recorded as such: the next model learns it too.
+            change.agency = session.exec(
+                select(Agency).where(Agency.name == forwarded_to, Agency.kind == "external")
+            ).first()
             change.note = f"Diteruskan ke {forwarded_to}." + (f" {note}" if note else "")
     if action == Action.REJECT:
         change.reason = _reason(reason)

@@ -418,3 +418,35 @@ def test_attachments_are_downloads_for_those_who_may_see_them(app, settings, wor
     assert other.get(link).status_code == 404
     assert officer.get(link.rsplit("/", 1)[0] + "/999999").status_code == 404
     assert app.test_client().get(link).status_code == 302  # strangers sign in first
+
+
+def test_a_verifier_forwards_to_an_outside_body_and_the_reporter_is_told(client, world, settings):
+    code = world["codes"]["triage"]
+    with Session(db.engine_for(settings.database_url)) as session:
+        pln = session.exec(select(Agency).where(Agency.kind == "external")).first()
+    response = api(
+        client,
+        world,
+        "verif",
+        "POST",
+        f"/complaints/{code}/actions",
+        json={"action": "forward", "forwarded_to": pln.name},
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "forwarded"
+    with Session(db.engine_for(settings.database_url)) as session:
+        complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
+        assert complaint.forwarded_to == pln.name
+        example = session.exec(select(RoutingExample)).one()
+        assert example.agency_code == pln.code
+    page = client.get(f"/lacak/{code}").get_data(as_text=True)
+    assert pln.name in page
+    missing = api(
+        client,
+        world,
+        "verif",
+        "POST",
+        f"/complaints/{world['codes']['pupr']}/actions",
+        json={"action": "forward"},
+    )
+    assert missing.status_code in (409, 422)
