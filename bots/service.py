@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from lapor import db
-from lapor.casework import deadlines_for, notices_for
+from lapor.casework import effects
 from lapor.domain import feedback, tracking
 from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError
@@ -144,7 +144,7 @@ def answer_info(
 
     def work(session: Session) -> str:
         complaint = _own(session, raw_code, telegram_user_id)
-        feedback.provide_info(session, complaint, text, now=now, **_effects(settings))
+        feedback.provide_info(session, complaint, text, now=now, **effects(settings))
         return tracking.display(complaint.tracking_code)
 
     return db.run_in_transaction(settings, work)
@@ -157,7 +157,7 @@ def rate(
 
     def work(session: Session) -> None:
         complaint = _own(session, raw_code, telegram_user_id)
-        feedback.rate(session, complaint, rating, None, now=now, **_effects(settings))
+        feedback.rate(session, complaint, rating, None, now=now, **effects(settings))
 
     db.run_in_transaction(settings, work)
 
@@ -167,16 +167,12 @@ def reopen(settings: Settings, raw_code: str, telegram_user_id: int, now: dateti
 
     def work(session: Session) -> None:
         complaint = _own(session, raw_code, telegram_user_id)
-        feedback.reopen(session, complaint, None, now=now, **_effects(settings))
+        feedback.reopen(session, complaint, None, now=now, **effects(settings))
 
     db.run_in_transaction(settings, work)
 
 
 _ENDED = frozenset({ComplaintStatus.CLOSED, ComplaintStatus.REJECTED, ComplaintStatus.FORWARDED})
-
-
-def _effects(settings: Settings) -> dict:
-    return {"deadlines": deadlines_for(settings), "notices": notices_for(settings)}
 
 
 def _by_code(session: Session, raw_code: str) -> Complaint:

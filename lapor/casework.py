@@ -42,6 +42,11 @@ def notices_for(settings: Settings) -> Notices:
     )
 
 
+def effects(settings: Settings) -> dict:
+    """The clock and notices as keyword arguments, for the domain functions that take them."""
+    return {"deadlines": deadlines_for(settings), "notices": notices_for(settings)}
+
+
 def act(
     settings: Settings,
     session: Session,
@@ -60,6 +65,5 @@ def act(
         actor=actor,
         now=now,
         change=change,
-        deadlines=deadlines_for(settings),
-        notices=notices_for(settings),
+        **effects(settings),
     )

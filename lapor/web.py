@@ -18,7 +18,7 @@ from flask import (
 from sqlmodel import select
 
 from lapor import db
-from lapor.casework import deadlines_for, notices_for
+from lapor.casework import effects
 from lapor.domain import feedback, tracking
 from lapor.domain.errors import DomainError, ValidationFailed
 from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES
@@ -188,7 +188,7 @@ def rate(code: str):
             form.get("rating"),
             form.get("comment"),
             now=utcnow(),
-            **_effects(),
+            **effects(_settings()),
         )
 
     return _reporter_action(code, rate_it, "Terima kasih atas penilaian Anda.")
@@ -198,7 +198,9 @@ def rate(code: str):
 @limiter.limit("10/minute")
 def reopen(code: str):
     def reopen_it(session, complaint):
-        feedback.reopen(session, complaint, request.form.get("reason"), now=utcnow(), **_effects())
+        feedback.reopen(
+            session, complaint, request.form.get("reason"), now=utcnow(), **effects(_settings())
+        )
 
     return _reporter_action(code, reopen_it, "Pengaduan dibuka kembali dan dikembalikan ke OPD.")
 
@@ -208,16 +210,10 @@ def reopen(code: str):
 def provide_info(code: str):
     def answer(session, complaint):
         feedback.provide_info(
-            session, complaint, request.form.get("info"), now=utcnow(), **_effects()
+            session, complaint, request.form.get("info"), now=utcnow(), **effects(_settings())
         )
 
     return _reporter_action(code, answer, "Terima kasih, keterangan Anda diteruskan ke OPD.")
-
-
-def _effects() -> dict:
-    """This installation's SLA clock and notices, for a reporter's action."""
-    settings = current_app.extensions["lapor.settings"]
-    return {"deadlines": deadlines_for(settings), "notices": notices_for(settings)}
 
 
 def _reporter_action(code: str, act, done: str):

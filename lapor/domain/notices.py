@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from lapor.domain import outbox, tracking
+from lapor.domain import outbox, tracking, workflow
 from lapor.domain.deadlines import next_deadline
 from lapor.timefmt import human
 from models import Agency, Channel, Complaint, ComplaintEvent, Notification, Reporter
@@ -97,10 +97,9 @@ class Notices:
         reporter = session.get(Reporter, complaint.reporter_id)
         if reporter is None:
             return []
-        from lapor.domain.workflow import STATUS_LABELS  # the state machine imports this module
-
         subject = REPORTER_SUBJECT.format(
-            code=tracking.display(complaint.tracking_code), status=STATUS_LABELS[complaint.status]
+            code=tracking.display(complaint.tracking_code),
+            status=workflow.STATUS_LABELS[complaint.status],
         )
         body = self._reporter_body(complaint, event, subject)
         if complaint.channel == Channel.TELEGRAM:
@@ -162,9 +161,8 @@ class Notices:
         reporter: Reporter | None = None,
     ) -> Notification:
         inapp = channel == "inapp"
-        link = {"complaint": complaint} if complaint.id is None else {"complaint_id": complaint.id}
         return Notification(
-            **link,
+            **workflow.complaint_link(complaint),
             kind=event.action,
             agency_id=agency.id if agency else None,
             reporter_id=reporter.id if reporter else None,

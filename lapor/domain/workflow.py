@@ -220,7 +220,7 @@ def apply(
     if deadlines is not None:
         deadlines.schedule(complaint)
     event = ComplaintEvent(
-        **_link(complaint),
+        **complaint_link(complaint),
         at=now,
         actor_kind=actor.kind,
         actor_user_id=actor.user_id,
@@ -294,7 +294,7 @@ def record_submission(
 ) -> ComplaintEvent:
     """The first event of every complaint: it came in (with the category a client chose)."""
     event = ComplaintEvent(
-        **_link(complaint),
+        **complaint_link(complaint),
         at=now,
         actor_kind=actor.kind,
         action=Action.SUBMIT.value,
@@ -308,7 +308,7 @@ def record_submission(
     return event
 
 
-def _link(complaint: Complaint) -> dict:
+def complaint_link(complaint: Complaint) -> dict:
     """How a new row refers to its complaint: the complaint itself while it has no id yet
     (intake writes it with its first events in one flush), otherwise its id — the sweep
     detaches complaints from the session, and a relationship set to None would null the id."""
