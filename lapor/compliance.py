@@ -22,6 +22,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from lapor.domain.deadlines import next_deadline_expression
 from models import Agency, Complaint
 
 FORMULA = (
@@ -236,9 +237,7 @@ def escalation_queue(session: Session, limit: int = 200) -> list[tuple[Complaint
     """Open complaints escalated at least once, the highest level and oldest deadline first."""
     from lapor.staff import OPEN
 
-    due = sa.func.coalesce(
-        Complaint.verification_due_at, Complaint.response_due_at, Complaint.resolution_due_at
-    )
+    due = next_deadline_expression()
     return list(
         session.exec(
             select(Complaint, Agency)

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from lapor.casework import act
 from lapor.domain import tracking, workflow
-from lapor.domain.deadlines import next_deadline
+from lapor.domain.deadlines import next_deadline, next_deadline_expression
 from lapor.domain.errors import DomainError
 from lapor.domain.workflow import Action, RejectReason
 from lapor.public import find_complaint
@@ -183,9 +183,7 @@ def queue(
     limit: int = 200,
 ) -> list[tuple[Complaint, Agency | None]]:
     """Open complaints this staff member may see, the nearest deadline first."""
-    due = sa.func.coalesce(
-        Complaint.verification_due_at, Complaint.response_due_at, Complaint.resolution_due_at
-    )
+    due = next_deadline_expression()
     query = (
         select(Complaint, Agency)
         .join(Agency, Agency.id == Complaint.agency_id, isouter=True)

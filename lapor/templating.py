@@ -8,6 +8,8 @@ from flask import Flask, current_app, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
+from lapor.domain import tracking
+from lapor.domain.deadlines import next_deadline
 from lapor.domain.workflow import STATUS_LABELS
 from lapor.region import registry_for
 from lapor.timefmt import human, utcnow
@@ -69,6 +71,8 @@ def init_app(app: Flask) -> None:
     region_name = registry_for(app.extensions["lapor.settings"].region).region_name
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["age"] = age
+    app.jinja_env.filters["code"] = tracking.display
+    app.jinja_env.filters["next_deadline"] = next_deadline
 
     @app.context_processor
     def _globals() -> dict:

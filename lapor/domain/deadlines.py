@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
+import sqlalchemy as sa
+
 from lapor.domain.clock import WorkingCalendar, due_at, pause, resume
 from lapor.domain.sla import EscalationLevel, SlaBook, SlaPolicy
 from models import Complaint
@@ -48,6 +50,13 @@ def next_deadline(complaint: Complaint) -> datetime | None:
         if due is not None:
             return due
     return complaint.resolution_due_at
+
+
+def next_deadline_expression() -> sa.ColumnElement:
+    """`next_deadline` as SQL, to sort and filter by it in the database."""
+    return sa.func.coalesce(
+        Complaint.verification_due_at, Complaint.response_due_at, Complaint.resolution_due_at
+    )
 
 
 @dataclass(frozen=True)
