@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+import time
 from pathlib import Path
 from typing import TypeVar
 
@@ -41,7 +42,34 @@ def _create_engine(url: str) -> sa.Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+# A pooled connection that was used this recently is trusted without a round trip; one idle
+# for longer is pinged first (the server may have restarted or dropped it). A connection lost
+# in between fails its transaction, which run_in_transaction retries on a fresh one.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _note_checkin(_dbapi_connection, record) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+    checked_in_at = record.info.get("checked_in_at")
+    if checked_in_at is not None and time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()  # hand the connection on outside any transaction
+    except dbapi_connection.OperationalError as exc:  # psycopg's, for this connection
+        # The pool discards this connection and checks out another one.
+        raise sa.exc.DisconnectionError() from exc
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from lapor import db
+from lapor import db, directory
 from lapor.casework import deadlines_for, notices_for
 from lapor.domain.intake import IntakeResult, Submission, submit
 from lapor.region import gazetteer_for
@@ -28,6 +28,7 @@ def file_complaint(settings: Settings, submission: Submission, *, now: datetime)
     gazetteer = gazetteer_for(settings.region)
     deadlines = deadlines_for(settings)
     notices = notices_for(settings)
+    agencies = directory.agencies.get(settings)
     return db.run_in_transaction(
         settings,
         lambda session: submit(
@@ -39,5 +40,6 @@ def file_complaint(settings: Settings, submission: Submission, *, now: datetime)
             router=router,
             deadlines=deadlines,
             notices=notices,
+            agencies=agencies,
         ),
     )

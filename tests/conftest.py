@@ -19,7 +19,7 @@ import redis
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
-from lapor import create_app, db, region
+from lapor import create_app, db, directory, region
 from lapor.embedded_redis import EmbeddedRedis
 from lapor.routing.artifacts import ModelStore
 from lapor.routing.dataset import SHIPPED, read_examples
@@ -139,6 +139,7 @@ def settings(backend: Backend, tmp_path: Path) -> Iterator[Settings]:
         _truncate(database_url)
         _seed(database_url)
     redis.Redis.from_url(backend.redis_url).flushdb()
+    directory.agencies.clear()
     yield Settings(
         env="test",
         data_dir=data_dir,

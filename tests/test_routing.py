@@ -274,6 +274,20 @@ def test_retrain_refuses_a_model_taught_wrong_labels(session, store, routed_sett
     assert model_store.current_version() == before
 
 
+def test_one_text_gets_the_pipeline_s_probabilities_without_matrices(trained_models):
+    """The router scores one complaint on arrays (lapor.routing.model); it must agree with the
+    pipeline scoring the same text as a batch, for every kind of text."""
+    trained = ModelStore(trained_models).load()
+    texts = routing_model.prepare_texts(
+        [e.text for e in read_examples(SHIPPED)[::97]] + ["", "a", "zz zz", "é ñ 漢字", "x" * 5000]
+    )
+    batch = trained.pipeline[1:].predict_proba(texts)
+    for text, expected in zip(texts, batch, strict=True):
+        one = trained.prepared_probabilities([text])
+        assert one.shape == (1, len(trained.labels))
+        assert np.allclose(one[0], expected, rtol=0, atol=1e-12)
+
+
 def _reference_ngrams(text: str, low: int, high: int) -> dict[str, int]:
     counts: dict[str, int] = {}
     for size in range(low, high + 1):

@@ -59,10 +59,21 @@ class WorkingCalendar:
     def local_day(self, moment: datetime) -> date:
         return moment.astimezone(self.tz).date()
 
+    @cached_property
+    def _nth_after(self) -> dict[tuple[date, int], date]:
+        return {}
+
     def nth_working_day_after(self, day: date, n: int) -> date:
         """The n-th working day after `day` (n >= 1); `day` itself does not count."""
         if n < 1:
             raise ValueError("n must be at least 1")
+        # Every complaint of a day asks the same few questions: remembered per calendar.
+        found = self._nth_after.get((day, n))
+        if found is None:
+            found = self._nth_after[(day, n)] = self._count_working_days(day, n)
+        return found
+
+    def _count_working_days(self, day: date, n: int) -> date:
         current, counted = day, 0
         while counted < n:
             current += timedelta(days=1)

@@ -6,7 +6,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -106,16 +106,18 @@ def submit(
     router: Router | None = None,
     deadlines: Deadlines | None = None,
     notices: Notices | None = None,
+    agencies: Mapping[str, Agency] | None = None,
 ) -> IntakeResult:
     """Validate and store a complaint with its reporter, files and first events (no commit).
 
-    A submission with an idempotency key already used returns the complaint made then; the
+    `agencies` is the caller's copy of the agency table by code (detached rows), so routing
+    needs no query; without it the router's OPD is read from the database. A submission with an idempotency key already used returns the complaint made then; the
     same key with different content is refused. The caller commits, or rolls back on error,
     which also removes files written here.
     """
     clean = validate(submission, gazetteer)
     key = f"{clean.channel.value}:{clean.idempotency_key}" if clean.idempotency_key else None
-    fingerprint = _fingerprint(clean)
+    fingerprint = _fingerprint(clean) if key is not None else None
     if key is not None:
         earlier = session.get(IntakeRequest, key)
         if earlier is not None:
@@ -129,7 +131,7 @@ def submit(
 
     decision = router(clean) if router is not None else None
     # Looked up before the complaint joins the session, so the query flushes nothing.
-    agency = _auto_agency(session, decision)
+    agency = _auto_agency(session, decision, agencies)
     complaint = Complaint(
         tracking_code=tracking.new_code(),
         title=clean.title,
@@ -193,14 +195,20 @@ def submit(
     return IntakeResult(complaint, created=True, agency=agency)
 
 
-def _auto_agency(session: Session, decision: RoutingDecision | None) -> Agency | None:
+def _auto_agency(
+    session: Session, decision: RoutingDecision | None, agencies: Mapping[str, Agency] | None
+) -> Agency | None:
     """The OPD the router is sure of, if it is one of the region's active OPDs."""
     if decision is None or not decision.auto or decision.agency_code is None:
         return None
-    agency = session.exec(select(Agency).where(Agency.code == decision.agency_code)).first()
+    if agencies is None:
+        agency = session.exec(select(Agency).where(Agency.code == decision.agency_code)).first()
+    else:
+        agency = agencies.get(decision.agency_code)
     if agency is None or not agency.active or agency.kind == "external":
         return None
-    return agency
+    # A copy of its own for this session, without a query (the cached row stays untouched).
+    return session.merge(agency, load=False) if agencies is not None else agency
 
 
 def _route(

@@ -67,5 +67,12 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         return softmax(self.decision_function(X) / self.temperature_, axis=1)
 
+    def row_probabilities(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """`predict_proba` of one sparse row given as its columns and values."""
+        scaled = (values @ self.weights_[columns] + self.intercept_) / self.temperature_
+        # scipy's softmax, written out: its checks cost more than the arithmetic here.
+        exponentials = np.exp(scaled - scaled.max())
+        return exponentials / exponentials.sum()
+
     def predict(self, X) -> np.ndarray:
         return self.classes_[self.decision_function(X).argmax(axis=1)]

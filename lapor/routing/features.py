@@ -31,9 +31,17 @@ class CharNgramHasher(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        n_features = 1 << self.n_features_log2
         if len(texts) == 0:
-            return sp.csr_matrix((0, n_features), dtype=np.float64)
+            return sp.csr_matrix((0, 1 << self.n_features_log2), dtype=np.float64)
+        return _counts_matrix(self._keys(texts), len(texts), self.n_features_log2)
+
+    def columns_and_counts(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text's row of `transform` as its sorted columns and their counts (no matrix:
+        building a sparse matrix costs more than hashing a short text)."""
+        return np.unique(self._keys([text]), return_counts=True)
+
+    def _keys(self, texts: Sequence[str]) -> np.ndarray:
+        """Every n-gram occurrence as (row << n_features_log2 | column)."""
         joined = "\x00".join(texts) + "\x00"
         codes = np.frombuffer(joined.encode("ascii", "replace"), dtype=np.uint8).astype(np.uint64)
         lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
@@ -57,8 +65,7 @@ class CharNgramHasher(TransformerMixin, BaseEstimator):
                 keys.append(
                     (row_of[:count][valid] << self.n_features_log2) | bucket.astype(np.int64)
                 )
-        merged = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-        return _counts_matrix(merged, len(texts), self.n_features_log2)
+        return np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
 
 
 def _counts_matrix(keys: np.ndarray, n_rows: int, bits: int) -> sp.csr_matrix:
@@ -123,3 +130,9 @@ class SparseTfidf(TransformerMixin, BaseEstimator):
         norms[norms == 0] = 1.0
         weighted.data /= np.repeat(norms, np.diff(weighted.indptr))
         return weighted
+
+    def row_weights(self, columns: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """`transform` of one row given as its columns and counts: the row's stored values."""
+        weights = (1.0 + np.log(counts)) * self.idf_[columns]
+        norm = np.sqrt(np.dot(weights, weights))
+        return weights / norm if norm > 0 else weights
