@@ -110,10 +110,11 @@ def submit(
 ) -> IntakeResult:
     """Validate and store a complaint with its reporter, files and first events (no commit).
 
-    `agencies` is the caller's copy of the agency table by code (detached rows), so routing
-    needs no query; without it the router's OPD is read from the database. A submission with an idempotency key already used returns the complaint made then; the
+    A submission with an idempotency key already used returns the complaint made then; the
     same key with different content is refused. The caller commits, or rolls back on error,
-    which also removes files written here.
+    which also removes files written here. `agencies` is the caller's copy of the agency
+    table by code (detached rows), so routing needs no query; without it the router's OPD is
+    read from the database.
     """
     clean = validate(submission, gazetteer)
     key = f"{clean.channel.value}:{clean.idempotency_key}" if clean.idempotency_key else None
