@@ -16,6 +16,7 @@ from lapor.domain import tracking, workflow
 from lapor.domain.deadlines import Deadlines
 from lapor.domain.errors import FieldProblem, IdempotencyConflict, ValidationFailed
 from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES, safe_filename, sniff
+from lapor.domain.inserts import insert_new_rows
 from lapor.domain.notices import Notices
 from lapor.domain.text import clean_text
 from lapor.region import Gazetteer
@@ -192,7 +193,7 @@ def submit(
                 key=key, fingerprint=fingerprint, complaint_id=complaint.id, created_at=now
             )
         )
-    session.flush()
+    insert_new_rows(session)
     return IntakeResult(complaint, created=True, agency=agency)
 
 

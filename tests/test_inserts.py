@@ -1,0 +1,122 @@
+"""Intake's plain INSERTs (lapor.domain.inserts): the rows, their links, and what the session
+knows of them afterwards must be what the unit of work would have made."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from lapor import db
+from lapor.casework import deadlines_for, notices_for
+from lapor.domain import tracking, workflow
+from lapor.domain.inserts import insert_new_rows
+from lapor.domain.outbox import PENDING_KEY, schedule_delivery
+from models import (
+    Agency,
+    Channel,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    Notification,
+    NotificationStatus,
+    Outbox,
+    Reporter,
+)
+
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+
+
+def _new_complaint(session: Session, settings) -> Complaint:
+    """A complaint routed through the state machine, with an email notice in the outbox."""
+    agency = session.exec(select(Agency).where(Agency.code == "DISHUB")).one()
+    complaint = Complaint(
+        tracking_code=tracking.new_code(),
+        text="Lampu jalan mati",
+        channel=Channel.API,
+        status=ComplaintStatus.RECEIVED,
+        received_at=NOW,
+        updated_at=NOW,
+    )
+    session.add(complaint)
+    workflow.record_submission(session, complaint, actor=workflow.Actor.reporter(), now=NOW)
+    workflow.apply(
+        session,
+        complaint,
+        workflow.Action.ROUTE,
+        actor=workflow.Actor.system(),
+        now=NOW,
+        change=workflow.Change(agency=agency),
+        deadlines=deadlines_for(settings),
+        notices=notices_for(settings),
+    )
+    email = Notification(
+        complaint=complaint,
+        kind="route",
+        channel="email",
+        address="opd@example.id",
+        subject="Pengaduan baru",
+        body="…",
+        status=NotificationStatus.PENDING,
+        created_at=NOW,
+    )
+    session.add(email)
+    schedule_delivery(session, "workers.notify.deliver", email, now=NOW)
+    return complaint
+
+
+def test_new_rows_are_written_linked_and_become_persistent(settings):
+    with db.session_scope(settings) as session:
+        complaint = _new_complaint(session, settings)
+        insert_new_rows(session)
+        assert not session.new and not session.dirty
+        assert complaint.id is not None and sa.inspect(complaint).persistent
+        outbox_rows = session.info[PENDING_KEY]
+        assert [row.notification_id for row in outbox_rows] == [outbox_rows[0].notification.id]
+        session.info.pop(PENDING_KEY)  # no relay to RQ in this test
+    with Session(db.engine_for(settings.database_url)) as session:
+        stored = session.get(Complaint, complaint.id)
+        assert stored.status == ComplaintStatus.ROUTED and stored.row_version == 1
+        events = session.exec(
+            select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
+        ).all()
+        assert [e.action for e in events] == ["submit", "route"]
+        assert events[1].data["agency"] == "DISHUB"
+        notices = session.exec(
+            select(Notification).where(Notification.complaint_id == complaint.id)
+        ).all()
+        assert {n.channel for n in notices} == {"inapp", "email"}
+        email = next(n for n in notices if n.channel == "email")
+        (outbox,) = session.exec(select(Outbox)).all()
+        assert outbox.notification_id == email.id
+
+
+def test_a_written_complaint_changes_like_a_loaded_one(settings):
+    """The next change in the same session is an UPDATE that checks the row version."""
+    with db.session_scope(settings) as session:
+        complaint = _new_complaint(session, settings)
+        insert_new_rows(session)
+        session.info.pop(PENDING_KEY)
+        complaint.title = "Judul baru"
+        session.flush()
+    with Session(db.engine_for(settings.database_url)) as session:
+        stored = session.get(Complaint, complaint.id)
+        assert stored.title == "Judul baru" and stored.row_version == 2
+        assert len(session.exec(select(Complaint)).all()) == 1
+
+
+def test_a_session_with_changed_rows_is_flushed_by_the_unit_of_work(settings):
+    with db.session_scope(settings) as session:
+        reporter = Reporter(name="Budi", created_at=NOW)
+        session.add(reporter)
+        session.flush()
+        reporter.name = "Budi S."  # a changed row: these INSERTs do not write UPDATEs
+        complaint = _new_complaint(session, settings)
+        complaint.reporter_id = reporter.id
+        insert_new_rows(session)
+        assert not session.new and not session.dirty
+        session.info.pop(PENDING_KEY)
+    with Session(db.engine_for(settings.database_url)) as session:
+        assert session.get(Reporter, reporter.id).name == "Budi S."
+        assert session.get(Complaint, complaint.id).reporter_id == reporter.id
