@@ -9,6 +9,8 @@ written, and afterwards the objects belong to the session as if loaded from the 
 
 from __future__ import annotations
 
+from functools import cache
+
 import sqlalchemy as sa
 from sqlalchemy.orm import MANYTOONE, Mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -28,12 +30,18 @@ def insert_new_rows(session: Session) -> None:
     for row in new:
         session.expunge(row)
     connection = session.connection()
-    for table in SQLModel.metadata.sorted_tables:  # parents before children
+    for table in _tables_parents_first():
         if table in by_table:
             _insert(connection, table, by_table[table])
     for row in new:
         make_transient_to_detached(row)
         session.add(row)
+
+
+@cache
+def _tables_parents_first() -> list[sa.Table]:
+    # MetaData sorts its tables anew on every call; the schema is fixed once models load.
+    return SQLModel.metadata.sorted_tables
 
 
 def _insertable(row: object) -> bool:
