@@ -60,10 +60,17 @@ def _insert(connection: sa.Connection, table: sa.Table, rows: list[SQLModel]) ->
     mapper = sa.inspect(type(rows[0]))
     key = mapper.primary_key[0]
     values = [_values(row, mapper, key) for row in rows]
-    statement = table.insert().returning(key, sort_by_parameter_order=len(rows) > 1)
-    ids = connection.execute(statement, values if len(rows) > 1 else values[0]).scalars().all()
+    several = len(rows) > 1
+    statement = _insert_returning(table, key, several)
+    ids = connection.execute(statement, values if several else values[0]).scalars().all()
     for row, new_id in zip(rows, ids, strict=True):
         set_committed_value(row, key.key, new_id)
+
+
+@cache
+def _insert_returning(table: sa.Table, key: sa.Column, several: bool) -> sa.Insert:
+    # Built once: a statement object remembers its cache key, so reusing it skips that work.
+    return table.insert().returning(key, sort_by_parameter_order=several)
 
 
 def _values(row: SQLModel, mapper: Mapper, key: sa.Column) -> dict:
