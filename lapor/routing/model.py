@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 import sklearn
@@ -94,26 +95,30 @@ class TrainedModel:
 
     def prepared_probabilities(self, prepared: Sequence[str]) -> np.ndarray:
         """Probabilities for texts that already went through prepare_texts."""
-        if len(prepared) == 1 and self._has_default_steps():
+        if len(prepared) == 1 and self._default_steps is not None:
             return self._one_text_probabilities(prepared[0])[np.newaxis, :]
         return self.pipeline[1:].predict_proba(list(prepared))
 
-    def _has_default_steps(self) -> bool:
+    @cached_property
+    def _default_steps(self) -> tuple[CharNgramHasher, SparseTfidf, CalibratedLinearSVC] | None:
+        """The feature and classifier steps when the pipeline is build_pipeline's."""
         steps = self.pipeline.named_steps
-        return (
-            isinstance(steps.get("chars"), CharNgramHasher)
-            and isinstance(steps.get("tfidf"), SparseTfidf)
-            and isinstance(steps.get("classifier"), CalibratedLinearSVC)
+        chars, tfidf, classifier = steps.get("chars"), steps.get("tfidf"), steps.get("classifier")
+        if (
+            isinstance(chars, CharNgramHasher)
+            and isinstance(tfidf, SparseTfidf)
+            and isinstance(classifier, CalibratedLinearSVC)
             and len(self.pipeline) == 5
-        )
+        ):
+            return chars, tfidf, classifier
+        return None
 
     def _one_text_probabilities(self, text: str) -> np.ndarray:
         """The pipeline's steps for one text, on arrays instead of sparse matrices: the
         same numbers, without the matrices' fixed cost (most of the time for one complaint)."""
-        steps = self.pipeline.named_steps
-        columns, counts = steps["chars"].columns_and_counts(text)
-        values = steps["tfidf"].row_weights(columns, counts)
-        return steps["classifier"].row_probabilities(columns, values)
+        chars, tfidf, classifier = self._default_steps
+        columns, counts = chars.columns_and_counts(text)
+        return classifier.row_probabilities(columns, tfidf.row_weights(columns, counts))
 
     def known_word_share(self, prepared: str) -> float:
         """The share of a prepared text's words the model saw in training (0 for no words)."""

@@ -95,16 +95,16 @@ class Router:
         self.label_map = label_map
         # Only the region's own active OPDs can receive a complaint without a person deciding.
         self.auto_agencies = auto_agencies
+        self.model_labels = np.array(model.labels)  # for indexing by argsort, made once
 
     def decide_many(self, texts: list[str], regencies: list[str | None] | None = None):
         """Decisions for a batch of texts, in order."""
         regencies = regencies or [None] * len(texts)
         prepared = prepare_texts(texts)
         proba = self.model.prepared_probabilities(prepared)
-        labels = np.array(self.model.labels)
         order = np.argsort(-proba, axis=1)[:, :3]
         return [
-            self._decision(text, labels[row_order], proba[i, row_order], regency)
+            self._decision(text, self.model_labels[row_order], proba[i, row_order], regency)
             for i, (text, row_order, regency) in enumerate(
                 zip(prepared, order, regencies, strict=True)
             )
