@@ -120,3 +120,29 @@ def test_a_session_with_changed_rows_is_flushed_by_the_unit_of_work(settings):
     with Session(db.engine_for(settings.database_url)) as session:
         assert session.get(Reporter, reporter.id).name == "Budi S."
         assert session.get(Complaint, complaint.id).reporter_id == reporter.id
+
+
+def test_rows_added_child_first_are_written_parent_first(settings):
+    """An event added before its complaint (the complaint joins by cascade) still works."""
+    with db.session_scope(settings) as session:
+        complaint = Complaint(
+            tracking_code=tracking.new_code(),
+            text="Jalan berlubang",
+            channel=Channel.WEB,
+            status=ComplaintStatus.RECEIVED,
+            received_at=NOW,
+            updated_at=NOW,
+        )
+        event = ComplaintEvent(
+            complaint=complaint,
+            at=NOW,
+            actor_kind=workflow.Actor.reporter().kind,
+            action="submit",
+            status_to=ComplaintStatus.RECEIVED,
+        )
+        session.add(event)
+        assert list(session.new)[0] is event
+        insert_new_rows(session)
+        assert sa.inspect(complaint).persistent and sa.inspect(event).persistent
+    with Session(db.engine_for(settings.database_url)) as session:
+        assert session.get(ComplaintEvent, event.id).complaint_id == complaint.id

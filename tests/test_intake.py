@@ -281,3 +281,21 @@ def test_telegram_reporters_are_one_row_per_account(session, store):
             store=store,
         )
     assert _counts(session)["Reporter"] == 1
+
+
+def test_the_agency_directory_is_read_again_after_its_time(settings):
+    """Intake's copy of the agency table: one query per `ttl`, and a change shows after it."""
+    from lapor.directory import AgencyDirectory
+    from models import Agency
+
+    now = [0.0]
+    directory = AgencyDirectory(ttl=30, clock=lambda: now[0])
+    first = directory.get(settings)
+    assert first["DISHUB"].active
+    with db.session_scope(settings) as session:
+        dishub = session.exec(select(Agency).where(Agency.code == "DISHUB")).one()
+        dishub.active = False
+    now[0] = 29.0
+    assert directory.get(settings) is first and first["DISHUB"].active
+    now[0] = 30.0
+    assert not directory.get(settings)["DISHUB"].active

@@ -33,8 +33,11 @@ def insert_new_rows(session: Session) -> None:
     for table in _tables_parents_first():
         if table in by_table:
             _insert(connection, table, by_table[table])
+    # All rows first become detached, then join the session: adding a child earlier would
+    # cascade to a parent still transient and make it pending again.
     for row in new:
         make_transient_to_detached(row)
+    for row in new:
         session.add(row)
 
 
