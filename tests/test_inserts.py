@@ -28,17 +28,21 @@ from models import (
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
 
-def _new_complaint(session: Session, settings) -> Complaint:
-    """A complaint routed through the state machine, with an email notice in the outbox."""
-    agency = session.exec(select(Agency).where(Agency.code == "DISHUB")).one()
-    complaint = Complaint(
+def _complaint(text: str = "Lampu jalan mati") -> Complaint:
+    return Complaint(
         tracking_code=tracking.new_code(),
-        text="Lampu jalan mati",
+        text=text,
         channel=Channel.API,
         status=ComplaintStatus.RECEIVED,
         received_at=NOW,
         updated_at=NOW,
     )
+
+
+def _new_complaint(session: Session, settings) -> Complaint:
+    """A complaint routed through the state machine, with an email notice in the outbox."""
+    agency = session.exec(select(Agency).where(Agency.code == "DISHUB")).one()
+    complaint = _complaint()
     session.add(complaint)
     workflow.record_submission(session, complaint, actor=workflow.Actor.reporter(), now=NOW)
     workflow.apply(
@@ -125,14 +129,7 @@ def test_a_session_with_changed_rows_is_flushed_by_the_unit_of_work(settings):
 def test_rows_added_child_first_are_written_parent_first(settings):
     """An event added before its complaint (the complaint joins by cascade) still works."""
     with db.session_scope(settings) as session:
-        complaint = Complaint(
-            tracking_code=tracking.new_code(),
-            text="Jalan berlubang",
-            channel=Channel.WEB,
-            status=ComplaintStatus.RECEIVED,
-            received_at=NOW,
-            updated_at=NOW,
-        )
+        complaint = _complaint("Jalan berlubang")
         event = ComplaintEvent(
             complaint=complaint,
             at=NOW,
