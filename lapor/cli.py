@@ -18,9 +18,10 @@ from lapor.bootstrap import initialise
 from lapor.domain import tracking
 from lapor.domain.errors import DomainError
 from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, Action
-from lapor.public import find_complaint
+from lapor.public import find_complaint, history
 from lapor.runner import CommandError, run_system
 from lapor.settings import Settings, SettingsError
+from lapor.staff import reporter_for_staff
 from lapor.timefmt import human, utcnow
 from models import (
     Agency,
@@ -28,7 +29,6 @@ from models import (
     Complaint,
     ComplaintEvent,
     Notification,
-    Reporter,
     Role,
     User,
 )
@@ -220,11 +220,7 @@ def _complaint_by_code(session: Session, code: str) -> Complaint:
 def _complaint_view(session: Session, complaint: Complaint) -> dict:
     tz = _settings().tz
     agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
-    events = session.exec(
-        select(ComplaintEvent)
-        .where(ComplaintEvent.complaint_id == complaint.id)
-        .order_by(ComplaintEvent.at, ComplaintEvent.id)
-    ).all()
+    events = history(session, complaint)
     attachments = session.exec(
         select(Attachment).where(Attachment.complaint_id == complaint.id)
     ).all()
@@ -244,7 +240,9 @@ def _complaint_view(session: Session, complaint: Complaint) -> dict:
         "channel": complaint.channel.value,
         "anonymous": complaint.anonymous,
         "confidential": complaint.confidential,
-        "reporter": _reporter_view(session, complaint),
+        # An anonymous reporter's identity stays hidden from operators too: it is only ever
+        # used by the notification jobs to reach the reporter.
+        "reporter": "anonim" if complaint.anonymous else reporter_for_staff(session, complaint),
         "agency": {"code": agency.code, "name": agency.name} if agency else None,
         "routing": {
             "label": complaint.routing_label,
@@ -273,17 +271,6 @@ def _complaint_view(session: Session, complaint: Complaint) -> dict:
             for e in events
         ],
     }
-
-
-def _reporter_view(session: Session, complaint: Complaint) -> dict | str | None:
-    # An anonymous reporter's identity stays hidden from operators too: it is only ever
-    # used by the notification jobs to reach the reporter.
-    if complaint.anonymous:
-        return "anonim"
-    reporter = session.get(Reporter, complaint.reporter_id) if complaint.reporter_id else None
-    if reporter is None:
-        return None
-    return {"name": reporter.name, "email": reporter.email, "phone": reporter.phone}
 
 
 def _username(session: Session, user_id: int) -> str:

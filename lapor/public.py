@@ -55,21 +55,20 @@ def agency_view(agency: Agency | None) -> dict | None:
     return {"code": agency.code, "name": agency.name, "short_name": agency.short_name}
 
 
-def timeline(session: Session, complaint: Complaint) -> list[ComplaintEvent]:
-    """The public events of a complaint, oldest first."""
-    return list(
-        session.exec(
-            select(ComplaintEvent)
-            .where(ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.public)
-            .order_by(ComplaintEvent.at, ComplaintEvent.id)
-        )
-    )
+def history(
+    session: Session, complaint: Complaint, *, public_only: bool = False
+) -> list[ComplaintEvent]:
+    """A complaint's events, oldest first; with `public_only`, its public timeline."""
+    query = select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
+    if public_only:
+        query = query.where(ComplaintEvent.public)
+    return list(session.exec(query.order_by(ComplaintEvent.at, ComplaintEvent.id)))
 
 
 def complaint_view(session: Session, complaint: Complaint, tz: ZoneInfo) -> dict:
     """The public view: status, agency, timeline and answers; no identity, no private data."""
     agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
-    events = timeline(session, complaint)
+    events = history(session, complaint, public_only=True)
     return {
         "tracking_code": complaint.tracking_code,
         "status": complaint.status.value,

@@ -19,7 +19,7 @@ from lapor.domain import tracking, workflow
 from lapor.domain.deadlines import next_deadline, next_deadline_expression
 from lapor.domain.errors import DomainError
 from lapor.domain.workflow import Action, RejectReason
-from lapor.public import find_complaint
+from lapor.public import find_complaint, history
 from lapor.settings import Settings
 from models import Agency, Complaint, ComplaintEvent, ComplaintStatus, Reporter, Role
 
@@ -216,11 +216,7 @@ def reporter_for_staff(session: Session, complaint: Complaint) -> dict | None:
 def staff_view(session: Session, complaint: Complaint, now: datetime) -> dict:
     """A complaint as staff read it (JSON-ready): everything but a hidden identity."""
     agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
-    events = session.exec(
-        select(ComplaintEvent)
-        .where(ComplaintEvent.complaint_id == complaint.id)
-        .order_by(ComplaintEvent.at, ComplaintEvent.id)
-    ).all()
+    events = history(session, complaint)
 
     def iso(moment):
         return moment.isoformat() if moment else None
