@@ -1,11 +1,16 @@
-"""Helpers shared by the tests that run jobs the way the worker process does."""
+"""Helpers shared by the tests: running jobs the way the worker process does, routing."""
 
 from __future__ import annotations
 
-from rq import Queue, SimpleWorker
+from datetime import datetime
 
-from lapor import broker, jobs
+from rq import Queue, SimpleWorker
+from sqlmodel import Session, select
+
+from lapor import broker, casework, db, jobs
+from lapor.domain import workflow
 from lapor.settings import Settings
+from models import Agency, Complaint
 
 
 def export_settings(monkeypatch, settings: Settings) -> None:
@@ -32,3 +37,22 @@ def work(settings: Settings) -> None:
     connection = broker.connect(settings)
     queues = [Queue(name, connection=connection) for name in jobs.QUEUES]
     SimpleWorker(queues, connection=connection).work(burst=True)
+
+
+def route_to(settings: Settings, code: str, agency_code: str, now: datetime) -> None:
+    """Route a filed complaint to an OPD through the state machine, as the router would."""
+
+    def run(session: Session) -> None:
+        complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
+        agency = session.exec(select(Agency).where(Agency.code == agency_code)).one()
+        casework.act(
+            settings,
+            session,
+            complaint,
+            workflow.Action.ROUTE,
+            actor=workflow.Actor.system(),
+            now=now,
+            change=workflow.Change(agency=agency),
+        )
+
+    db.run_in_transaction(settings, run)

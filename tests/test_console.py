@@ -15,6 +15,8 @@ from lapor.domain.intake import Submission
 from lapor.filing import file_complaint
 from models import Agency, Complaint, ComplaintEvent, Role, RoutingExample
 
+from support import route_to
+
 PASSWORD = "kata-sandi-panjang"
 NOW = datetime.now(UTC)
 USERS = {
@@ -53,21 +55,7 @@ def _file(settings, text: str, agency: str | None, anonymous: bool = False) -> s
     )
     code = file_complaint(settings, submission, now=NOW).complaint.tracking_code
     if agency:
-
-        def route(session):
-            complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
-            target = session.exec(select(Agency).where(Agency.code == agency)).one()
-            casework.act(
-                settings,
-                session,
-                complaint,
-                workflow.Action.ROUTE,
-                actor=workflow.Actor.system(),
-                now=NOW,
-                change=workflow.Change(agency=target),
-            )
-
-        db.run_in_transaction(settings, route)
+        route_to(settings, code, agency, NOW)
     return code
 
 
@@ -388,21 +376,7 @@ def test_attachments_are_downloads_for_those_who_may_see_them(app, settings, wor
     upload = Upload("../../foto.jpg.html", polyglot)
     submission = Submission(text="Lampu jalan mati di depan rumah", uploads=[upload])
     code = file_complaint(settings, submission, now=NOW).complaint.tracking_code
-
-    def route(session):
-        complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
-        target = session.exec(select(Agency).where(Agency.code == "DISHUB")).one()
-        casework.act(
-            settings,
-            session,
-            complaint,
-            workflow.Action.ROUTE,
-            actor=workflow.Actor.system(),
-            now=NOW,
-            change=workflow.Change(agency=target),
-        )
-
-    db.run_in_transaction(settings, route)
+    route_to(settings, code, "DISHUB", NOW)
     officer = app.test_client()
     sign_in(officer, "dishub")
     page = officer.get(f"/petugas/pengaduan/{code}").get_data(as_text=True)

@@ -10,8 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from lapor import casework, db, jobs, outbox, sla
-from lapor.domain import workflow
+from lapor import db, jobs, outbox, sla
 from lapor.domain.intake import Submission
 from lapor.embedded_redis import EmbeddedRedis
 from lapor.filing import file_complaint
@@ -19,7 +18,7 @@ from lapor.settings import Settings
 from models import Agency, Channel, Complaint, Notification, NotificationStatus, Outbox
 
 from fakes import FakeSmtp, FakeTelegram
-from support import export_settings, work
+from support import export_settings, route_to, work
 
 WIB = ZoneInfo("Asia/Jakarta")
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
@@ -71,20 +70,7 @@ def file(settings: Settings, **fields) -> str:
 
 
 def route(settings: Settings, code: str, agency_code: str = "DISHUB") -> None:
-    def run(session: Session) -> None:
-        complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
-        agency = session.exec(select(Agency).where(Agency.code == agency_code)).one()
-        casework.act(
-            settings,
-            session,
-            complaint,
-            workflow.Action.ROUTE,
-            actor=workflow.Actor.system(),
-            now=MONDAY,
-            change=workflow.Change(agency=agency),
-        )
-
-    db.run_in_transaction(settings, run)
+    route_to(settings, code, agency_code, MONDAY)
 
 
 def notifications(settings: Settings) -> list[Notification]:
