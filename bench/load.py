@@ -41,13 +41,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from intake import free_port, start_gunicorn  # noqa: E402
 
+from bench.scratch import scratch_database  # noqa: E402
 from lapor import accounts, db, outbox, region, sla  # noqa: E402
 from lapor.settings import Settings  # noqa: E402
 from models import Complaint, ComplaintEvent, Notification, Outbox  # noqa: E402
 
 from fakes import FakeSmtp  # noqa: E402
 
-ADMIN_URL = os.environ.get("LAPOR_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = "redis://127.0.0.1:6379/11"
 OFFICERS = ("DISHUB", "PUPR", "DINKES", "DISDIK")
 TEXTS = [
@@ -78,19 +78,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--rq-workers", type=int, default=1, help="worker processes")
     args = parser.parse_args()
-    admin = sa.create_engine(
-        ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
-    )
-    name = f"lapor_load_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database("lapor_load") as url:
         print(json.dumps(run(url, args.seconds, args.clients, args.rq_workers), indent=2))
-    finally:
-        db.dispose_all()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def run(url: str, seconds: float, clients: int, rq_workers: int = 1) -> dict:

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,10 +24,10 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scratch import scratch_database  # noqa: E402
 from lapor import db, region, sla  # noqa: E402
 from lapor.settings import Settings  # noqa: E402
 
-ADMIN_URL = os.environ.get("LAPOR_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Tuesday 10:00 WIB
 DUE = NOW - timedelta(hours=3)  # answer deadline passed this morning
 LATER = NOW + timedelta(days=20)
@@ -55,26 +53,6 @@ SELECT
     CASE WHEN g <= :due OR g % 10 = 0 THEN NULL ELSE :received + interval '20 days' END
 FROM generate_series(1, :count) AS g
 """
-
-
-def scratch_database() -> str:
-    admin = sa.create_engine(
-        ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
-    )
-    name = f"lapor_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name
-
-
-def drop_database(name: str) -> None:
-    admin = sa.create_engine(
-        ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def prepare(settings: Settings, count: int, due: int) -> None:
@@ -118,17 +96,15 @@ def reset(settings: Settings, due: int) -> None:
 
 
 def one_size(count: int, due: int, rounds: int) -> dict:
-    name = scratch_database()
-    url = sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    settings = Settings.from_env(
-        {
-            "LAPOR_ENV": "test",
-            "LAPOR_SECRET_KEY": "bench",
-            "LAPOR_REDIS_URL": "redis://127.0.0.1:6379/14",
-        },
-        {"database_url": url},
-    )
-    try:
+    with scratch_database() as url:
+        settings = Settings.from_env(
+            {
+                "LAPOR_ENV": "test",
+                "LAPOR_SECRET_KEY": "bench",
+                "LAPOR_REDIS_URL": "redis://127.0.0.1:6379/14",
+            },
+            {"database_url": url},
+        )
         started = time.perf_counter()
         prepare(settings, count, due)
         generated = time.perf_counter() - started
@@ -148,9 +124,6 @@ def one_size(count: int, due: int, rounds: int) -> dict:
             "escalations_per_second": round(due / statistics.median(times)),
             "generate_seconds": round(generated, 1),
         }
-    finally:
-        db.dispose_all()
-        drop_database(name)
 
 
 def main() -> None:
