@@ -39,20 +39,43 @@ def work(settings: Settings) -> None:
     SimpleWorker(queues, connection=connection).work(burst=True)
 
 
-def route_to(settings: Settings, code: str, agency_code: str, now: datetime) -> None:
-    """Route a filed complaint to an OPD through the state machine, as the router would."""
+def act_on(
+    settings: Settings,
+    code: str,
+    action: workflow.Action,
+    *,
+    actor: workflow.Actor,
+    now: datetime,
+    agency_code: str | None = None,
+    **change,
+) -> None:
+    """Take an action on a filed complaint through the state machine, in its own transaction;
+    `agency_code` names the OPD of the change, the other keywords fill workflow.Change."""
 
     def run(session: Session) -> None:
         complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
-        agency = session.exec(select(Agency).where(Agency.code == agency_code)).one()
+        if agency_code:
+            change["agency"] = session.exec(select(Agency).where(Agency.code == agency_code)).one()
         casework.act(
             settings,
             session,
             complaint,
-            workflow.Action.ROUTE,
-            actor=workflow.Actor.system(),
+            action,
+            actor=actor,
             now=now,
-            change=workflow.Change(agency=agency),
+            change=workflow.Change(**change),
         )
 
     db.run_in_transaction(settings, run)
+
+
+def route_to(settings: Settings, code: str, agency_code: str, now: datetime) -> None:
+    """Route a filed complaint to an OPD through the state machine, as the router would."""
+    act_on(
+        settings,
+        code,
+        workflow.Action.ROUTE,
+        actor=workflow.Actor.system(),
+        now=now,
+        agency_code=agency_code,
+    )

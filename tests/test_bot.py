@@ -13,12 +13,12 @@ import pytest
 from sqlmodel import Session, select
 
 from bots.app import FLOOD_LIMIT, build_application, file_url
-from lapor import accounts, casework, db
+from lapor import accounts, db
 from lapor.domain import workflow
-from models import Agency, Attachment, Channel, Complaint, ComplaintStatus, Feedback
+from models import Attachment, Channel, Complaint, ComplaintStatus, Feedback
 
 from fakes import FakeTelegram
-from support import export_settings, work
+from support import act_on, export_settings, work
 
 pytestmark = pytest.mark.slow  # a real browser / bot: run by `make test-slow`
 
@@ -417,19 +417,12 @@ def test_a_flood_of_messages_gets_one_friendly_reply(bot, telegram):
 
 
 def _act(settings, code: str, action, agency: str | None = None, note: str | None = None):
-    def run(session: Session) -> None:
-        complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
-        change = workflow.Change(note=note)
-        if agency:
-            change.agency = session.exec(select(Agency).where(Agency.code == agency)).one()
-        casework.act(
-            settings,
-            session,
-            complaint,
-            action,
-            actor=workflow.Actor.staff(None),
-            now=datetime.now(UTC),
-            change=change,
-        )
-
-    db.run_in_transaction(settings, run)
+    act_on(
+        settings,
+        code,
+        action,
+        actor=workflow.Actor.staff(None),
+        now=datetime.now(UTC),
+        agency_code=agency,
+        note=note,
+    )

@@ -19,6 +19,8 @@ from lapor.filing import file_complaint
 from lapor.region import gazetteer_for
 from models import Agency, Complaint, ComplaintEvent, Role
 
+from support import act_on
+
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 SQL = ["' OR '1'='1", "1; DROP TABLE complaint;--", '" OR 1=1 --', "%' UNION SELECT 1--"]
@@ -168,24 +170,9 @@ def test_script_in_a_complaint_is_shown_escaped_everywhere(settings, client, sta
     submission = Submission(text=f"Jalan rusak {XSS}", title=f"Judul {XSS}", address=XSS, name=XSS)
     code = file_complaint(settings, submission, now=datetime.now(UTC)).complaint.tracking_code
 
-    def answer(session):
-        complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
-        agency = session.exec(select(Agency).where(Agency.code == "PUPR")).one()
-        for action, change in (
-            (workflow.Action.VERIFY, workflow.Change(agency=agency)),
-            (workflow.Action.RESPOND, workflow.Change(note=f"Jawaban {XSS}")),
-        ):
-            casework.act(
-                settings,
-                session,
-                complaint,
-                action,
-                actor=workflow.Actor.staff(None),
-                now=datetime.now(UTC),
-                change=change,
-            )
-
-    db.run_in_transaction(settings, answer)
+    staff, now = workflow.Actor.staff(None), datetime.now(UTC)
+    act_on(settings, code, workflow.Action.VERIFY, actor=staff, now=now, agency_code="PUPR")
+    act_on(settings, code, workflow.Action.RESPOND, actor=staff, now=now, note=f"Jawaban {XSS}")
     pages = [
         client.get(f"/lacak/{code}"),
         client.get("/pengaduan"),

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from lapor import casework, db, sla
+from lapor import db, sla
 from lapor.cli import main
 from lapor.domain import workflow
 from lapor.domain.intake import Submission
@@ -22,6 +22,8 @@ from lapor.region import sla_book_for
 from lapor.settings import Settings
 from models import Agency, Complaint, ComplaintEvent, Notification
 from models import ComplaintStatus as S
+
+from support import act_on
 
 WIB = ZoneInfo("Asia/Jakarta")
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)  # no holiday in the weeks that follow
@@ -40,23 +42,7 @@ def act(settings: Settings, code: str, action, now: datetime, **change) -> None:
     actor = workflow.Actor.reporter() if action in REPORTER_ACTIONS else workflow.Actor.system()
     if action not in REPORTER_ACTIONS and action not in SYSTEM_ACTIONS:
         actor = workflow.Actor.staff(None)
-    agency_code = change.pop("agency_code", None)
-
-    def work(session: Session) -> None:
-        complaint = _complaint(session, code)
-        if agency_code:
-            change["agency"] = _agency(session, agency_code)
-        casework.act(
-            settings,
-            session,
-            complaint,
-            action,
-            actor=actor,
-            now=now,
-            change=workflow.Change(**change),
-        )
-
-    db.run_in_transaction(settings, work)
+    act_on(settings, code, action, actor=actor, now=now, **change)
 
 
 REPORTER_ACTIONS = {workflow.Action.PROVIDE_INFO, workflow.Action.REOPEN}
@@ -65,10 +51,6 @@ SYSTEM_ACTIONS = {workflow.Action.ROUTE}
 
 def _complaint(session: Session, code: str) -> Complaint:
     return session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
-
-
-def _agency(session: Session, code: str) -> Agency:
-    return session.exec(select(Agency).where(Agency.code == code)).one()
 
 
 def state(settings: Settings, code: str) -> tuple[Complaint, list[ComplaintEvent]]:
