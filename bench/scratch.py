@@ -15,17 +15,17 @@ ADMIN_URL = os.environ.get("LAPOR_BENCH_DATABASE_URL", "postgresql://postgres@12
 
 
 @contextmanager
-def scratch_database(prefix: str = "lapor_bench") -> Iterator[str]:
-    """The URL of a new, empty database on the bench server; dropped afterwards, once Lapor's
-    pooled connections to it are closed."""
+def scratch_database(prefix: str = "lapor_bench", admin_url: str = ADMIN_URL) -> Iterator[str]:
+    """The URL of a new, empty database on the bench server (the one `admin_url` names);
+    dropped afterwards, once Lapor's pooled connections to it are closed."""
     admin = sa.create_engine(
-        ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+        sa.make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
     )
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         db.dispose_all()
         with admin.connect() as connection:

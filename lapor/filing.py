@@ -6,7 +6,8 @@ import logging
 from datetime import datetime
 
 from lapor import db, directory
-from lapor.casework import deadlines_for, notices_for
+from lapor.casework import deadlines_for, effects
+from lapor.domain.clock import due_at
 from lapor.domain.intake import IntakeResult, Submission, submit
 from lapor.region import gazetteer_for
 from lapor.routing import service as routing
@@ -26,9 +27,8 @@ def file_complaint(settings: Settings, submission: Submission, *, now: datetime)
         log.info("no routing model: the complaint goes to the triage queue")
     store = AttachmentStore(settings.attachments_dir)
     gazetteer = gazetteer_for(settings.region)
-    deadlines = deadlines_for(settings)
-    notices = notices_for(settings)
     agencies = directory.agencies.get(settings)
+    clock_and_notices = effects(settings)
     return db.run_in_transaction(
         settings,
         lambda session: submit(
@@ -38,8 +38,17 @@ def file_complaint(settings: Settings, submission: Submission, *, now: datetime)
             store=store,
             gazetteer=gazetteer,
             router=router,
-            deadlines=deadlines,
-            notices=notices,
             agencies=agencies,
+            **clock_and_notices,
         ),
     )
+
+
+def warm_up(settings: Settings, *, now: datetime) -> None:
+    """Load what the first complaint of a process would otherwise wait for (about a second):
+    the routing model with its first prediction, the agency table, the holiday calendar."""
+    router = routing.current_router(settings)
+    if router is not None:
+        router(Submission(text="Lampu penerangan jalan mati sejak seminggu"))
+    directory.agencies.get(settings)
+    due_at(now, 5, deadlines_for(settings).calendar)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from types import SimpleNamespace
 
 import pytest
+from flask import Flask
 from sqlmodel import func, select
 
+from lapor import create_app, gunicorn_config
 from lapor.domain import tracking
+from lapor.routing.artifacts import ModelStore
 from models import Complaint, Reporter
 
 VALID = {
@@ -64,6 +69,29 @@ def test_a_confident_model_routes_at_intake(app, client, routed_settings):
         assert body["agency"]["code"] == "DISHUB" and body["confidence"] >= 0.5
     else:
         assert body["agency"] is None
+
+
+def test_a_warmed_up_worker_loads_no_model_for_its_first_complaint(
+    app, client, routed_settings, monkeypatch
+):
+    """gunicorn's post_worker_init loads the model (and agencies, calendar) before the first
+    citizen's request, which would otherwise wait about a second for it."""
+    gunicorn_config.post_worker_init(SimpleNamespace(wsgi=app))
+
+    def load_again(*_args, **_kwargs):
+        raise AssertionError("the model was loaded by a request")
+
+    monkeypatch.setattr(ModelStore, "load", load_again)
+    response = post(client, {"text": "Lampu PJU mati total di jalan raya depan sekolah, gelap"})
+    assert response.status_code == 201 and response.get_json()["status"] == "routed"
+
+
+def test_warm_up_passes_over_other_apps_and_a_database_not_yet_up(settings):
+    gunicorn_config.post_worker_init(SimpleNamespace(wsgi=Flask("floor")))
+    unreachable = dataclasses.replace(
+        settings, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"
+    )
+    gunicorn_config.post_worker_init(SimpleNamespace(wsgi=create_app(unreachable)))
 
 
 def test_an_idempotent_retry_returns_the_same_complaint(client, session):

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from lapor import db
-from lapor.casework import deadlines_for, notices_for
+from lapor import casework, db
 from lapor.domain import tracking, workflow
 from lapor.domain.inserts import insert_new_rows
 from lapor.domain.outbox import PENDING_KEY, schedule_delivery
@@ -39,21 +38,31 @@ def _complaint(text: str = "Lampu jalan mati") -> Complaint:
     )
 
 
+def _submit_event(complaint: Complaint) -> ComplaintEvent:
+    """A reporter's submit event for the complaint, linked by the relationship (no id yet)."""
+    return ComplaintEvent(
+        complaint=complaint,
+        at=NOW,
+        actor_kind=workflow.Actor.reporter().kind,
+        action="submit",
+        status_to=ComplaintStatus.RECEIVED,
+    )
+
+
 def _new_complaint(session: Session, settings) -> Complaint:
     """A complaint routed through the state machine, with an email notice in the outbox."""
     agency = session.exec(select(Agency).where(Agency.code == "DISHUB")).one()
     complaint = _complaint()
     session.add(complaint)
     workflow.record_submission(session, complaint, actor=workflow.Actor.reporter(), now=NOW)
-    workflow.apply(
+    casework.act(
+        settings,
         session,
         complaint,
         workflow.Action.ROUTE,
         actor=workflow.Actor.system(),
         now=NOW,
         change=workflow.Change(agency=agency),
-        deadlines=deadlines_for(settings),
-        notices=notices_for(settings),
     )
     email = Notification(
         complaint=complaint,
@@ -130,16 +139,53 @@ def test_rows_added_child_first_are_written_parent_first(settings):
     """An event added before its complaint (the complaint joins by cascade) still works."""
     with db.session_scope(settings) as session:
         complaint = _complaint("Jalan berlubang")
-        event = ComplaintEvent(
-            complaint=complaint,
-            at=NOW,
-            actor_kind=workflow.Actor.reporter().kind,
-            action="submit",
-            status_to=ComplaintStatus.RECEIVED,
-        )
+        event = _submit_event(complaint)
         session.add(event)
         assert list(session.new)[0] is event
         insert_new_rows(session)
         assert sa.inspect(complaint).persistent and sa.inspect(event).persistent
     with Session(db.engine_for(settings.database_url)) as session:
         assert session.get(ComplaintEvent, event.id).complaint_id == complaint.id
+
+
+def test_several_parents_each_keep_their_own_children(settings):
+    """Two complaints with an event each, in one batch: every event points at its own."""
+    with db.session_scope(settings) as session:
+        pairs = []
+        for text in ("Lampu jalan mati", "Sampah tidak diangkut"):
+            complaint = _complaint(text)
+            complaint.address = "Jl. Yos Sudarso" if text.startswith("Lampu") else None
+            event = _submit_event(complaint)
+            session.add(event)  # its complaint joins with it
+            pairs.append((complaint, event))
+        insert_new_rows(session)
+    with Session(db.engine_for(settings.database_url)) as session:
+        for complaint, event in pairs:
+            stored = session.get(Complaint, complaint.id)
+            assert stored.text == complaint.text and stored.address == complaint.address
+            assert session.get(ComplaintEvent, event.id).complaint_id == complaint.id
+
+
+def test_a_complaint_and_its_rows_take_one_statement_on_postgresql(settings):
+    """PostgreSQL: one INSERT statement for complaint, events, notices and outbox row;
+    elsewhere at least one per table."""
+    engine = db.engine_for(settings.database_url)
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    with db.session_scope(settings) as session:
+        _new_complaint(session, settings)
+        session.connection()  # the agency lookup and the transaction's start are not counted
+        sa.event.listen(engine, "before_cursor_execute", note)
+        try:
+            insert_new_rows(session)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", note)
+        session.info.pop(PENDING_KEY)
+    tables = 4  # complaint, complaint_event, notification, outbox
+    if engine.dialect.name == "postgresql":
+        assert len(statements) == 1 and statements[0].startswith("WITH")
+    else:
+        assert len(statements) >= tables

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfTransformer
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from lapor.cli import main
@@ -22,7 +23,7 @@ from lapor.routing import service
 from lapor.routing.artifacts import IncompatibleModel, ModelError, ModelStore
 from lapor.routing.dataset import KEWILAYAHAN, SHIPPED, derive_labels, read_examples
 from lapor.routing.features import CharNgramHasher, SparseTfidf
-from lapor.routing.router import LabelMap
+from lapor.routing.router import LabelMap, RouterCache
 from lapor.routing.text import mask_personal_data, prepare
 from models import ActorKind, Agency, ComplaintStatus, RoutingExample
 
@@ -339,3 +340,18 @@ def test_first_start_trains_a_model_once(settings, sample_csv, monkeypatch):
     assert first is not None
     runner.ensure_model(settings)
     assert store.versions() == [first]
+
+
+def test_a_database_error_while_loading_the_model_is_tried_again(trained_models):
+    """The OPD list is read from the database when a model loads: if that fails (a worker
+    warming up before PostgreSQL is there), the next call loads it, not triage forever."""
+    cache = RouterCache()
+    store, labels = ModelStore(trained_models), LabelMap.for_region("kalteng")
+
+    def database_down() -> list[str]:
+        raise OperationalError("SELECT agency.code", {}, Exception("connection refused"))
+
+    with pytest.raises(OperationalError):
+        cache.get(store, labels, database_down)
+    router = cache.get(store, labels, lambda: ["DISHUB"])
+    assert router is not None and router is cache.get(store, labels, lambda: [])

@@ -172,10 +172,12 @@ class RouterCache:
         key = (str(store.root), stat.st_mtime_ns, stat.st_size)
         with self._lock:
             if key != self._key:
-                self._key = key
                 try:
                     self._router = Router(store.load(), label_map, set(auto_agencies()))
                 except ModelError as exc:
                     log.warning("routing disabled, complaints go to triage: %s", exc)
                     self._router = None
+                # Only now: a failure of another kind (the database down while the OPDs are
+                # read) leaves the model to be loaded again on the next call.
+                self._key = key
             return self._router
