@@ -10,7 +10,6 @@ import asyncio
 import hashlib
 import logging
 import re
-import time
 import warnings
 
 from redis import asyncio as aioredis
@@ -45,7 +44,8 @@ log = logging.getLogger(__name__)
 
 TEXT, PLACE, FILES, ANONYMOUS, CONFIDENTIAL, CONFIRM = range(6)
 ACCEPTED_DOCUMENTS = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
-FLOOD_LIMIT = 20  # messages per user per minute
+FLOOD_LIMIT = 20  # updates per user per window
+FLOOD_WINDOW_SECONDS = 60
 CODE_IN_TEXT = re.compile(r"\b([A-HJ-NP-Z2-9]{5})-([A-HJ-NP-Z2-9]{5})\b")
 MB = MAX_FILE_BYTES // (1024 * 1024)
 
@@ -404,24 +404,33 @@ async def anything_else(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def limit_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """At most FLOOD_LIMIT updates a minute per user (counted in Redis, shared by every bot
-    process); the first one over gets a friendly reply, the rest are dropped."""
+    """At most FLOOD_LIMIT updates per user in a minute counted from their first one (in Redis,
+    shared by every bot process); the first one over gets a friendly reply, the rest are dropped."""
     user = update.effective_user
     if user is None:
         return
-    key = f"lapor:bot:flood:{user.id}:{int(time.time() // 60)}"
-    redis: aioredis.Redis = context.application.bot_data["redis"]
-    try:
-        count = await redis.incr(key)
-        if count == 1:
-            await redis.expire(key, 120)
-    except RedisError as error:
-        log.warning("flood counter unavailable: %s", error)
-        return
-    if count > FLOOD_LIMIT:
+    count = await count_flood(context.application.bot_data["redis"], user.id)
+    if count is not None and count > FLOOD_LIMIT:
         if count == FLOOD_LIMIT + 1 and update.effective_chat:
             await reply(update, texts.FLOOD)
         raise ApplicationHandlerStop
+
+
+async def count_flood(redis: aioredis.Redis, user_id: int) -> int | None:
+    """This update's number in the user's current window; None when Redis is unavailable."""
+    # The window opens at the user's first update rather than on the clock's minute: a burst
+    # that straddles a minute boundary is then still one burst, not two half-bursts that each
+    # stay under the limit. SET NX EX and INCR in one transaction, so no key lives forever.
+    key = f"lapor:bot:flood:{user_id}"
+    try:
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, ex=FLOOD_WINDOW_SECONDS, nx=True)
+            pipe.incr(key)
+            _, count = await pipe.execute()
+    except RedisError as error:
+        log.warning("flood counter unavailable: %s", error)
+        return None
+    return count
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

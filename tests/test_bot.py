@@ -10,9 +10,10 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+import redis
 from sqlmodel import Session, select
 
-from bots.app import FLOOD_LIMIT, build_application, file_url
+from bots.app import FLOOD_LIMIT, FLOOD_WINDOW_SECONDS, build_application, file_url
 from lapor import accounts, db
 from lapor.domain import workflow
 from models import Attachment, Channel, Complaint, ComplaintStatus, Feedback
@@ -414,6 +415,21 @@ def test_a_flood_of_messages_gets_one_friendly_reply(bot, telegram):
     texts = telegram.texts()
     assert sum("Terlalu banyak pesan" in t for t in texts) == 1
     assert len(texts) == FLOOD_LIMIT + 1
+
+
+def test_the_flood_window_runs_from_the_first_message_and_then_closes(bot, telegram, bot_settings):
+    store = redis.Redis.from_url(bot_settings.redis_url)
+    for _ in range(FLOOD_LIMIT + 1):
+        telegram.push(text("/status"))
+    telegram.wait_for(lambda: any("Terlalu banyak pesan" in t for t in telegram.texts()))
+    key = f"lapor:bot:flood:{USER}"
+    # The window is the user's own, not the clock's minute: one key, expiring within it.
+    assert 0 < store.ttl(key) <= FLOOD_WINDOW_SECONDS
+    store.pexpire(key, 1)  # the minute has passed
+    time.sleep(0.05)
+    telegram.push(text("/status"))
+    telegram.wait_for(lambda: len(telegram.texts()) == FLOOD_LIMIT + 2)
+    assert "Terlalu banyak pesan" not in telegram.texts()[-1]
 
 
 def _act(settings, code: str, action, agency: str | None = None, note: str | None = None):
