@@ -4,7 +4,9 @@ knows of them afterwards must be what the unit of work would have made."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -12,6 +14,7 @@ from lapor import casework, db
 from lapor.domain import tracking, workflow
 from lapor.domain.inserts import insert_new_rows
 from lapor.domain.outbox import PENDING_KEY, schedule_delivery
+from lapor.domain.rows import new_row
 from models import (
     Agency,
     Channel,
@@ -38,9 +41,9 @@ def _complaint(text: str = "Lampu jalan mati") -> Complaint:
     )
 
 
-def _submit_event(complaint: Complaint) -> ComplaintEvent:
+def _submit_event(complaint: Complaint, build=ComplaintEvent) -> ComplaintEvent:
     """A reporter's submit event for the complaint, linked by the relationship (no id yet)."""
-    return ComplaintEvent(
+    return build(
         complaint=complaint,
         at=NOW,
         actor_kind=workflow.Actor.reporter().kind,
@@ -189,3 +192,50 @@ def test_a_complaint_and_its_rows_take_one_statement_on_postgresql(settings):
         assert len(statements) == 1 and statements[0].startswith("WITH")
     else:
         assert len(statements) >= tables
+
+
+def _fields(row) -> dict:
+    return {k: v for k, v in vars(row).items() if not k.startswith("_sa_")}
+
+
+COMPLAINT_VALUES = {
+    "tracking_code": "LPR-TEST-0001",
+    "text": "Lampu jalan mati",
+    "channel": Channel.API,
+    "status": ComplaintStatus.RECEIVED,
+    "received_at": NOW,
+    "updated_at": NOW,
+}
+
+
+def test_new_row_builds_what_the_constructor_builds():
+    built, constructed = new_row(Complaint, **COMPLAINT_VALUES), Complaint(**COMPLAINT_VALUES)
+    assert _fields(built) == _fields(constructed)
+    assert built.__pydantic_fields_set__ == constructed.__pydantic_fields_set__
+    assert built.model_dump() == constructed.model_dump()
+    assert sa.inspect(built).transient
+    event = new_row(ComplaintEvent, complaint=built, at=NOW, action="submit")
+    assert event.complaint is built and sa.inspect(event).attrs.complaint.history.added == [built]
+    assert event.data == {} and event.data is not new_row(ComplaintEvent, at=NOW).data
+
+
+def test_new_row_refuses_a_field_the_table_does_not_have():
+    with pytest.raises(TypeError, match="tracking_kode"):
+        new_row(Complaint, tracking_kode="LPR-1")
+
+
+def test_a_row_built_by_new_row_is_stored_by_both_write_paths(settings):
+    for write in (insert_new_rows, Session.flush):
+        with db.session_scope(settings) as session:
+            values = {**COMPLAINT_VALUES, "tracking_code": tracking.new_code()}
+            complaint = new_row(Complaint, **values, title="Gelap")
+            session.add(complaint)
+            event = _submit_event(complaint, build=partial(new_row, ComplaintEvent))
+            session.add(event)
+            write(session)
+            complaint_id = complaint.id
+        with Session(db.engine_for(settings.database_url)) as session:
+            stored = session.get(Complaint, complaint_id)
+            assert (stored.title, stored.row_version) == ("Gelap", 1)
+            events = select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id)
+            assert [e.action for e in session.exec(events)] == ["submit"]

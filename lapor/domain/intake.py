@@ -18,6 +18,7 @@ from lapor.domain.errors import FieldProblem, IdempotencyConflict, ValidationFai
 from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES, safe_filename, sniff
 from lapor.domain.inserts import insert_new_rows
 from lapor.domain.notices import Notices
+from lapor.domain.rows import new_row
 from lapor.domain.text import clean_text
 from lapor.region import Gazetteer
 from lapor.storage import AttachmentStore
@@ -134,7 +135,8 @@ def submit(
     decision = router(clean) if router is not None else None
     # Looked up before the complaint joins the session, so the query flushes nothing.
     agency = _auto_agency(session, decision, agencies)
-    complaint = Complaint(
+    complaint = new_row(
+        Complaint,
         tracking_code=tracking.new_code(),
         title=clean.title,
         text=clean.text,

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from lapor.domain import outbox, tracking, workflow
 from lapor.domain.deadlines import next_deadline
+from lapor.domain.rows import new_row
 from lapor.timefmt import human
 from models import Agency, Channel, Complaint, ComplaintEvent, Notification, Reporter
 from models import NotificationStatus as N
@@ -161,7 +162,8 @@ class Notices:
         reporter: Reporter | None = None,
     ) -> Notification:
         inapp = channel == "inapp"
-        return Notification(
+        return new_row(
+            Notification,
             **workflow.complaint_link(complaint),
             kind=event.action,
             agency_id=agency.id if agency else None,

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from lapor.domain.deadlines import Deadlines, stage_deadline
 from lapor.domain.errors import DomainError, InvalidTransition
+from lapor.domain.rows import new_row
 from lapor.domain.text import clean_text
 from models import ActorKind, Agency, Complaint, ComplaintEvent, RoutingExample
 from models import ComplaintStatus as S
@@ -219,7 +220,8 @@ def apply(
     complaint.updated_at = now
     if deadlines is not None:
         deadlines.schedule(complaint)
-    event = ComplaintEvent(
+    event = new_row(
+        ComplaintEvent,
         **complaint_link(complaint),
         at=now,
         actor_kind=actor.kind,
@@ -293,7 +295,8 @@ def record_submission(
     notices: Notices | None = None,
 ) -> ComplaintEvent:
     """The first event of every complaint: it came in (with the category a client chose)."""
-    event = ComplaintEvent(
+    event = new_row(
+        ComplaintEvent,
         **complaint_link(complaint),
         at=now,
         actor_kind=actor.kind,
