@@ -17,8 +17,8 @@ def new_row(cls: type[Row], **values: Any) -> Row:
 
     SQLModel's constructor sets every field through pydantic's and SQLAlchemy's __setattr__
     (an attribute event each, some 100 for a new complaint's rows); a transient object needs
-    none of them, so its columns go straight into its __dict__. Relationships still go
-    through SQLAlchemy, which keeps both sides of each link.
+    none of them, so its columns go straight into its __dict__. Relationships (a new event's
+    complaint, say) are still set through SQLAlchemy, which cascades them into the session.
     """
     columns, relationships, defaults = _layout(cls)
     unknown = values.keys() - columns - relationships
