@@ -3,6 +3,8 @@ knows of them afterwards must be what the unit of work would have made."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from functools import partial
 
@@ -239,3 +241,17 @@ def test_a_row_built_by_new_row_is_stored_by_both_write_paths(settings):
             assert (stored.title, stored.row_version) == ("Gelap", 1)
             events = select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id)
             assert [e.action for e in session.exec(events)] == ["submit"]
+
+
+def test_new_row_sets_a_relationship_in_a_process_that_has_not_used_the_orm_yet():
+    # A worker's first ORM act may be intake's new_row: the mappers must be configured by it.
+    program = (
+        "from datetime import UTC, datetime\n"
+        "from lapor.domain.rows import new_row\n"
+        "from models import Complaint, ComplaintEvent\n"
+        "complaint = new_row(Complaint, text='Lampu mati')\n"
+        "event = new_row(ComplaintEvent, complaint=complaint, at=datetime.now(UTC))\n"
+        "assert event.complaint is complaint\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

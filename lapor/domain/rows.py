@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import ClassManager
+from sqlalchemy.orm import ClassManager, configure_mappers
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel import SQLModel
 
@@ -38,6 +38,9 @@ def new_row(cls: type[Row], **values: Any) -> Row:
 
 @cache
 def _manager(cls: type[SQLModel]) -> ClassManager:
+    # The constructor configures the mappers on first use; new_instance() does not, and a
+    # relationship of an unconfigured mapper cannot be set yet.
+    configure_mappers()
     return manager_of_class(cls)
 
 
