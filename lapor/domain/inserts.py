@@ -155,12 +155,13 @@ def _insert_in_one_statement(connection: sa.Connection, rows: list[SQLModel]) ->
         linked = {column_key for column_key, _parent in links}
         _copy_parent_keys(row, mapper)  # parents already in the database; new ones have no key
         columns = []
-        for column, attribute in _value_columns(mapper):
-            value = getattr(row, attribute)
-            if column.key in linked or (value is None and not column.type.should_evaluate_none):
-                continue  # a new parent's key, or left to its default as the unit of work does
+        given = row.__dict__  # a new row's values: cheaper than its instrumented attributes
+        for column, attribute, name, writes_none in _named_columns(mapper, n):
+            value = given[attribute] if attribute in given else getattr(row, attribute)
+            if (value is None and not writes_none) or column.key in linked:
+                continue  # left to its default as the unit of work does, or a new parent's key
             columns.append(column)
-            params[f"r{n}_{column.key}"] = value
+            params[name] = value
         plan.append(_RowPlan(mapper.local_table, mapper.primary_key[0], tuple(columns), links))
     new_ids = dict(connection.execute(_one_statement(tuple(plan)), params).all())
     for n, (row, row_plan) in enumerate(zip(rows, plan, strict=True)):
@@ -172,6 +173,16 @@ def _insert_in_one_statement(connection: sa.Connection, rows: list[SQLModel]) ->
                 mapper.get_property_by_column(row_plan.table.c[column_key]).key,
                 new_ids[parent],
             )
+
+
+@lru_cache(maxsize=256)
+def _named_columns(mapper: Mapper, n: int) -> tuple[tuple[sa.Column, str, str, bool], ...]:
+    """The value columns with their parameter names as row n of a statement, and whether a
+    None is written (a JSON column's becomes JSON null) rather than left to the default."""
+    return tuple(
+        (column, attribute, f"r{n}_{column.key}", column.type.should_evaluate_none)
+        for column, attribute in _value_columns(mapper)
+    )
 
 
 class _RowPlan(NamedTuple):
