@@ -180,9 +180,14 @@ def _named_columns(mapper: Mapper, n: int) -> tuple[tuple[sa.Column, str, str, b
     """The value columns with their parameter names as row n of a statement, and whether a
     None is written (a JSON column's becomes JSON null) rather than left to the default."""
     return tuple(
-        (column, attribute, f"r{n}_{column.key}", column.type.should_evaluate_none)
+        (column, attribute, _param_name(n, column), column.type.should_evaluate_none)
         for column, attribute in _value_columns(mapper)
     )
+
+
+def _param_name(n: int, column: sa.Column) -> str:
+    """The bound parameter of row n's value for the column (the values and the statement)."""
+    return f"r{n}_{column.key}"
 
 
 class _RowPlan(NamedTuple):
@@ -213,7 +218,7 @@ def _one_statement(plan: tuple[_RowPlan, ...]) -> sa.Select | sa.CompoundSelect:
     written: list[sa.CTE] = []
     for n, row in enumerate(plan):
         values: dict[str, object] = {
-            column.key: sa.bindparam(f"r{n}_{column.key}", type_=column.type)
+            column.key: sa.bindparam(_param_name(n, column), type_=column.type)
             for column in row.columns
         }
         for column_key, parent in row.links:
