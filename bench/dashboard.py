@@ -35,13 +35,15 @@ WITH opd AS (
     SELECT array_agg(id ORDER BY id) AS ids FROM agency WHERE kind <> 'external'
 )
 INSERT INTO complaint (
-    tracking_code, title, text, anonymous, confidential, channel, status, agency_id,
+    tracking_code, reporter_key_hash, title, text, anonymous, confidential, channel, status,
+    agency_id,
     escalation_level, row_version, received_at, updated_at, routed_at, first_response_at,
     answered_on_time, resolved_at, closed_at, response_due_at, resolution_due_at,
     reopen_count, rating
 )
 SELECT
     'D' || lpad(to_hex(g), 9, '0'),
+    md5(random()::text) || md5(random()::text),
     'Pengaduan ' || g,
     'Contoh pengaduan nomor ' || g,
     g % 4 = 0, g % 5 = 0, 'web',

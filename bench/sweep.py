@@ -34,12 +34,14 @@ LATER = NOW + timedelta(days=20)
 
 GENERATE = """
 INSERT INTO complaint (
-    tracking_code, title, text, anonymous, confidential, channel, status, agency_id,
+    tracking_code, reporter_key_hash, title, text, anonymous, confidential, channel, status,
+    agency_id,
     escalation_level, row_version, received_at, updated_at, routed_at,
     response_due_at, resolution_due_at, next_check_at, closed_at
 )
 SELECT
     'B' || lpad(to_hex(:offset + g), 9, '0'),
+    md5(random()::text) || md5(random()::text),
     'Pengaduan ' || g,
     'Jalan berlubang di depan pasar nomor ' || g || ', membahayakan pengendara',
     false, false, 'web',

@@ -14,7 +14,7 @@ import warnings
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -34,6 +34,7 @@ from bots import service, texts
 from bots.persistence import RedisPersistence
 from lapor import broker
 from lapor.domain.errors import DomainError, ValidationFailed
+from lapor.domain.feedback import MIN_REASON
 from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES
 from lapor.domain.intake import MAX_TEXT, MIN_TEXT, Upload
 from lapor.region import registry_for
@@ -212,7 +213,8 @@ async def confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
             code=receipt.code,
             agency=receipt.agency or texts.VERIFYING,
             deadline=receipt.next_deadline,
-        ),
+        )
+        + (texts.PRIVATE_LINK.format(link=receipt.private_link) if receipt.private_link else ""),
     )
     return ConversationHandler.END
 
@@ -308,7 +310,9 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     settings = settings_of(context)
     if context.args:
         try:
-            text = await asyncio.to_thread(service.status_text, settings, context.args[0])
+            text = await asyncio.to_thread(
+                service.status_text, settings, context.args[0], update.effective_user.id
+            )
         except DomainError as error:
             text = error.message
         await reply(update, text)
@@ -328,9 +332,12 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await reply(update, texts.HINT)
         return
     code = found.group(0)
+    # A reply to the bot's "why is it not resolved?" is a reopening; any other, an answer.
+    reopens = texts.REOPEN_MARK in (replied.text or "").split("\n", 1)[0]
+    command = service.reopen if reopens else service.answer_info
     try:
         shown = await asyncio.to_thread(
-            service.answer_info,
+            command,
             settings_of(context),
             code,
             update.effective_user.id,
@@ -343,7 +350,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     except DomainError as error:
         await reply(update, error.message)
         return
-    await reply(update, texts.INFO_THANKS.format(code=shown))
+    done = texts.REOPENED if reopens else texts.INFO_THANKS
+    await reply(update, done.format(code=shown or code))
 
 
 async def rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -362,18 +370,13 @@ async def rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def reopening(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """'Belum selesai': ask what is still wrong; the reply to that question reopens it."""
     query = update.callback_query
     await query.answer()
     code = query.data.split(":")[1]
-    try:
-        await asyncio.to_thread(
-            service.reopen, settings_of(context), code, update.effective_user.id, utcnow()
-        )
-    except DomainError as error:
-        await reply(update, error.message)
-        return
-    await query.edit_message_reply_markup(None)
-    await reply(update, texts.REOPENED.format(code=code))
+    await update.effective_chat.send_message(
+        texts.REOPEN_ASK.format(code=code, min=MIN_REASON), reply_markup=ForceReply()
+    )
 
 
 async def stale_confirmation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

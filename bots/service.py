@@ -9,15 +9,16 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from lapor import db
-from lapor.casework import effects
-from lapor.domain import feedback, tracking
+from lapor.domain import tracking
 from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError
 from lapor.domain.intake import Submission, Upload
+from lapor.domain.reporter_key import follow_up_url
 from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, Action
 from lapor.filing import file_complaint
 from lapor.public import find_complaint
 from lapor.region import gazetteer_for
+from lapor.services import reporter
 from lapor.settings import Settings
 from lapor.timefmt import human
 from models import Agency, Channel, Complaint, ComplaintEvent, ComplaintStatus, Reporter
@@ -38,6 +39,7 @@ class Receipt:
     agency: str | None
     next_deadline: str
     created: bool
+    private_link: str | None
 
 
 def file_draft(
@@ -65,6 +67,8 @@ def file_draft(
         agency=result.agency.name if result.agency else None,
         next_deadline=human(next_deadline(result.complaint), settings.tz),
         created=result.created,
+        private_link=result.reporter_key
+        and follow_up_url(settings.public_url, result.complaint.tracking_code, result.reporter_key),
     )
 
 
@@ -90,10 +94,12 @@ def place_from_text(settings: Settings, text: str) -> tuple[str, str | None]:
     return regency.name, district
 
 
-def status_text(settings: Settings, raw_code: str) -> str:
-    """The public state of a complaint, as a chat message."""
+def status_text(settings: Settings, raw_code: str, telegram_user_id: int) -> str:
+    """The state of a complaint as a chat message; a confidential one's answers only to the
+    Telegram account that filed it (the code alone proves nothing)."""
     with Session(db.engine_for(settings.database_url)) as session:
         complaint = _by_code(session, raw_code)
+        own = reporter.TelegramProof(telegram_user_id).admits(settings, session, complaint)
         agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
         answers = session.exec(
             select(ComplaintEvent)
@@ -104,7 +110,7 @@ def status_text(settings: Settings, raw_code: str) -> str:
                 ComplaintEvent.actor_kind == "staff",
             )
             .order_by(ComplaintEvent.at.desc(), ComplaintEvent.id.desc())
-            .limit(3)
+            .limit(0 if complaint.confidential and not own else 3)
         ).all()
         lines = [
             f"Pengaduan {tracking.display(complaint.tracking_code)}",
@@ -141,35 +147,23 @@ def answer_info(
     settings: Settings, raw_code: str, telegram_user_id: int, text: str, now: datetime
 ) -> str:
     """The reporter's answer to an OPD's question; the clock resumes. The display code."""
-
-    def work(session: Session) -> str:
-        complaint = _own(session, raw_code, telegram_user_id)
-        feedback.provide_info(session, complaint, text, now=now, **effects(settings))
-        return tracking.display(complaint.tracking_code)
-
-    return db.run_in_transaction(settings, work)
+    proof = reporter.TelegramProof(telegram_user_id)
+    return tracking.display(reporter.provide_info(settings, raw_code, proof, text, now=now))
 
 
 def rate(
     settings: Settings, raw_code: str, telegram_user_id: int, rating: int, now: datetime
 ) -> None:
     """The reporter's rating of a resolved complaint; it closes."""
-
-    def work(session: Session) -> None:
-        complaint = _own(session, raw_code, telegram_user_id)
-        feedback.rate(session, complaint, rating, None, now=now, **effects(settings))
-
-    db.run_in_transaction(settings, work)
+    proof = reporter.TelegramProof(telegram_user_id)
+    reporter.rate(settings, raw_code, proof, rating, None, now=now)
 
 
-def reopen(settings: Settings, raw_code: str, telegram_user_id: int, now: datetime) -> None:
-    """The reporter says it is not resolved: back to the OPD."""
-
-    def work(session: Session) -> None:
-        complaint = _own(session, raw_code, telegram_user_id)
-        feedback.reopen(session, complaint, None, now=now, **effects(settings))
-
-    db.run_in_transaction(settings, work)
+def reopen(
+    settings: Settings, raw_code: str, telegram_user_id: int, reason: str, now: datetime
+) -> None:
+    """The reporter says it is not resolved, and why: back to the OPD."""
+    reporter.reopen(settings, raw_code, reporter.TelegramProof(telegram_user_id), reason, now=now)
 
 
 _ENDED = frozenset({ComplaintStatus.CLOSED, ComplaintStatus.REJECTED, ComplaintStatus.FORWARDED})
@@ -183,13 +177,4 @@ def _by_code(session: Session, raw_code: str) -> Complaint:
     complaint = find_complaint(session, raw_code)
     if complaint is None:
         raise DomainError("Pengaduan dengan kode itu tidak ditemukan.", code="not_found")
-    return complaint
-
-
-def _own(session: Session, raw_code: str, telegram_user_id: int) -> Complaint:
-    """A complaint of this Telegram user: nobody else may answer, rate or reopen it."""
-    complaint = _by_code(session, raw_code)
-    reporter = session.get(Reporter, complaint.reporter_id) if complaint.reporter_id else None
-    if reporter is None or reporter.telegram_user_id != telegram_user_id:
-        raise DomainError("Pengaduan itu bukan milik akun Telegram Anda.", code="not_owner")
     return complaint

@@ -43,6 +43,10 @@ SENT = (
     "Batas waktu tahap berikutnya: {deadline}\n\n"
     "Simpan kode ini. Cek kapan saja dengan /status {code}"
 )
+PRIVATE_LINK = (
+    "\n\nDi chat ini Anda dikenali dari akun Telegram Anda. Untuk membuka pengaduan di web "
+    "sebagai pelapor, gunakan tautan pribadi ini (jangan dibagikan):\n{link}"
+)
 ALREADY_SENT = "Pengaduan ini sudah terkirim dengan kode {code}."
 DRAFT_GONE = "Draf pengaduan ini sudah tidak berlaku. Ketik /lapor untuk membuat yang baru."
 VERIFYING = "sedang diverifikasi petugas"
@@ -59,6 +63,12 @@ YOUR_COMPLAINTS = "Pengaduan Anda:\n{lines}\n\nDetail: /status KODE"
 INFO_THANKS = "Terima kasih. Keterangan Anda untuk {code} sudah diteruskan ke OPD."
 RATE_THANKS = "Terima kasih atas penilaian Anda ({rating}/5). Pengaduan {code} ditutup."
 REOPENED = "Pengaduan {code} dibuka kembali dan dikembalikan ke OPD."
+REOPEN_MARK = "belum selesai?"
+REOPEN_ASK = (
+    "Pengaduan {code} belum selesai?\n"
+    "Balas (reply) pesan ini dengan penjelasan apa yang belum selesai (minimal {min} karakter); "
+    "pengaduan lalu dikembalikan ke OPD."
+)
 UNKNOWN_COMMAND = "Perintah tidak dikenal. " + WELCOME.split("\n\n", 1)[1]
 HINT = (
     "Ketik /lapor untuk membuat pengaduan, atau /status untuk melihat pengaduan Anda. "

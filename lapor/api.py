@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -11,13 +12,24 @@ from lapor import db, messages
 from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError, FieldProblem, ValidationFailed
 from lapor.domain.intake import IntakeResult, Submission
+from lapor.domain.reporter_key import follow_up_url
 from lapor.filing import file_complaint
-from lapor.limits import intake_limit, limiter, no_reporter, reporter_key, reporter_limit
+from lapor.limits import (
+    contact_key,
+    guard_reporter_keys,
+    intake_limit,
+    limiter,
+    no_contact,
+    reporter_limit,
+)
 from lapor.openapi import document as openapi_document
 from lapor.public import agency_view, complaint_view, find_complaint, public_complaints
+from lapor.services import reporter
+from lapor.services.reporter import KeyProof, NotTheReporter
 from lapor.timefmt import utcnow
-from models import Agency, AgencyKind, Channel, ComplaintStatus
+from models import Agency, AgencyKind, Channel, Complaint, ComplaintStatus
 
+log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
 
@@ -151,7 +163,7 @@ JSON_PATHS = {
 
 @bp.post("/complaints")
 @limiter.limit(intake_limit)
-@limiter.limit(reporter_limit, key_func=reporter_key, exempt_when=no_reporter)
+@limiter.limit(reporter_limit, key_func=contact_key, exempt_when=no_contact)
 def create_complaint():
     """File a complaint; 201 with its tracking code (200 when an idempotent retry)."""
     body = request.get_json(silent=True)
@@ -163,7 +175,7 @@ def create_complaint():
         result = file_complaint(settings, submission, now=utcnow())
     except ValidationFailed as failed:
         return validation_response({JSON_PATHS.get(k, k): v for k, v in failed.fields.items()})
-    response = jsonify(receipt(result))
+    response = jsonify(receipt(result, settings.public_url))
     response.status_code = 201 if result.created else 200
     response.headers["Location"] = url_for("api.get_complaint", code=result.complaint.tracking_code)
     if not result.created:
@@ -175,11 +187,14 @@ def _iso(moment) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def receipt(result: IntakeResult) -> dict:
-    """What a reporter gets back after filing."""
+def receipt(result: IntakeResult, public_url: str) -> dict:
+    """What a reporter gets back after filing: the only time the reporter key is shown."""
     complaint, agency = result.complaint, result.agency
     return {
         "tracking_code": complaint.tracking_code,
+        "reporter_key": result.reporter_key,
+        "follow_up_url": result.reporter_key
+        and follow_up_url(public_url, complaint.tracking_code, result.reporter_key),
         "status": complaint.status.value,
         "agency": {"code": agency.code, "name": agency.name} if agency else None,
         "confidence": (
@@ -191,14 +206,114 @@ def receipt(result: IntakeResult) -> dict:
     }
 
 
+REPORTER_KEY_HEADER = "X-Reporter-Key"
+
+
+def _has_no_key() -> bool:
+    return REPORTER_KEY_HEADER not in request.headers
+
+
 @bp.get("/complaints/<code>")
+@guard_reporter_keys(exempt_when=_has_no_key)
 def get_complaint(code: str):
-    """The public view of one complaint, by tracking code."""
-    complaint = find_complaint(db.get_session(), code)
+    """One complaint by tracking code: the public view, or with the reporter key (header
+    X-Reporter-Key) the reporter's own, which includes a confidential complaint's content."""
+    session = db.get_session()
+    complaint = find_complaint(session, code)
     if complaint is None:
         return error_response(404, "not_found", "Pengaduan dengan kode tersebut tidak ditemukan.")
     settings = current_app.extensions["lapor.settings"]
-    return jsonify(complaint_view(db.get_session(), complaint, settings.tz))
+    reporter = False
+    if not _has_no_key():
+        if not _proof().admits(settings, session, complaint):
+            return _not_the_reporter(complaint)
+        reporter = True
+    return jsonify(complaint_view(session, complaint, settings.tz, reporter=reporter))
+
+
+def _proof() -> KeyProof:
+    return KeyProof(request.headers.get(REPORTER_KEY_HEADER))
+
+
+def _not_the_reporter(complaint: Complaint) -> tuple:
+    log.warning(
+        "reporter key refused for complaint %s from %s",
+        complaint.tracking_code,
+        request.remote_addr,
+    )
+    return error_response(
+        403,
+        "reporter_key_invalid",
+        "Hanya pelapor yang dapat melakukan ini: kirim kunci pelapor yang Anda terima saat "
+        "melapor di header X-Reporter-Key.",
+    )
+
+
+def _reporter_command(code: str, command) -> tuple:
+    """Run one of the reporter's commands with the key of the request; the reporter's view
+    after. The key is checked first: a stranger learns nothing from the body's errors."""
+    settings = current_app.extensions["lapor.settings"]
+    session = db.get_session()
+    complaint = find_complaint(session, code)
+    if complaint is None:
+        return error_response(404, "not_found", "Pengaduan dengan kode tersebut tidak ditemukan.")
+    if not _proof().admits(settings, session, complaint):
+        return _not_the_reporter(complaint)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, "invalid_json", "Isi permintaan harus objek JSON yang sah.")
+    try:
+        command(settings, body, utcnow())
+    except NotTheReporter:  # the key was replaced in between
+        return _not_the_reporter(complaint)
+    session.refresh(complaint)
+    return jsonify(complaint_view(session, complaint, settings.tz, reporter=True))
+
+
+def _text(body: dict, key: str) -> str | None:
+    """A text field of a reporter command; any other type is a field error."""
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValidationFailed({key: FieldProblem("not_a_string", "Harus berupa teks.")})
+    return value
+
+
+@bp.post("/complaints/<code>/feedback")
+@guard_reporter_keys()
+def rate_complaint(code: str):
+    """The reporter rates a resolved complaint (1–5): this closes it."""
+
+    def rate(settings, body, now):
+        rating = body.get("rating")
+        if isinstance(rating, bool) or not isinstance(rating, int):
+            raise ValidationFailed(
+                {"rating": FieldProblem("out_of_range", "Pilih nilai 1 sampai 5.")}
+            )
+        reporter.rate(settings, code, _proof(), rating, _text(body, "comment"), now=now)
+
+    return _reporter_command(code, rate)
+
+
+@bp.post("/complaints/<code>/reopen")
+@guard_reporter_keys()
+def reopen_complaint(code: str):
+    """The reporter says a resolved complaint is not resolved, and why."""
+
+    def reopen(settings, body, now):
+        reporter.reopen(settings, code, _proof(), _text(body, "reason"), now=now)
+
+    return _reporter_command(code, reopen)
+
+
+@bp.post("/complaints/<code>/info")
+@guard_reporter_keys()
+def answer_question(code: str):
+    """The reporter answers the OPD's question; the complaint's clock resumes."""
+
+    def answer(settings, body, now):
+        reporter.provide_info(settings, code, _proof(), _text(body, "text"), now=now)
+
+    return _reporter_command(code, answer)
 
 
 @bp.get("/complaints")

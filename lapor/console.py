@@ -341,13 +341,22 @@ def _trend(weeks) -> dict:
     return {"bars": bars, "line": " ".join(points), "max": top}
 
 
+# What a spreadsheet reads as the start of a formula (a tab or carriage return first hides one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defused(value: object) -> object:
+    """A cell that a spreadsheet would run as a formula, quoted so that it is only text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(filename: str, header: list[str], rows: list[list]) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    for row in rows:
-        # A cell starting with = + - @ would run as a formula in a spreadsheet: defuse it.
-        writer.writerow([f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+    writer.writerows([defused(v) for v in row] for row in rows)
     return Response(
         buffer.getvalue(),
         mimetype="text/csv",

@@ -39,6 +39,7 @@ def file_complaint(settings: Settings, submission: Submission, *, now: datetime)
             gazetteer=gazetteer,
             router=router,
             agencies=agencies,
+            secret=settings.secret_key,
             **clock_and_notices,
         ),
     )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from lapor import broker
+from lapor.domain import tracking
 
 limiter = Limiter(
     key_func=get_remote_address,
@@ -31,7 +34,7 @@ def reporter_limit() -> str:
     return current_app.config.get("LAPOR_REPORTER_LIMIT", DEFAULT_REPORTER_LIMIT)
 
 
-def reporter_key() -> str:
+def contact_key() -> str:
     """The reporter's contact (e-mail or phone, as typed) when a form or body gives one."""
     body = request.get_json(silent=True) if request.is_json else None
     contact = (body or {}).get("contact") if isinstance(body, dict) else None
@@ -42,8 +45,47 @@ def reporter_key() -> str:
     return f"reporter:{str(value).strip().lower()}" if value else ""
 
 
-def no_reporter() -> bool:
-    return not reporter_key()
+def no_contact() -> bool:
+    return not contact_key()
+
+
+# Refused reporter keys, per client address and per complaint, across the web pages and the
+# API alike. A key has 160 bits, so this is no less than a guesser deserves; only refusals
+# count, so a reporter's own use of their key never uses the limit up.
+KEY_REFUSALS_PER_ADDRESS = "10/minute;50/hour"
+KEY_REFUSALS_PER_COMPLAINT = "20/hour"
+
+
+def _refused(response) -> bool:
+    return response.status_code == 403
+
+
+def _complaint_named() -> str:
+    code = tracking.normalize((request.view_args or {}).get("code", "")) or "-"
+    return f"complaint:{code}"
+
+
+def guard_reporter_keys(exempt_when: Callable[[], bool] | None = None):
+    """Decorate a view that checks a reporter key: refusals (403) are counted, and past the
+    limits the view is not run at all (429)."""
+
+    def decorate(view):
+        per_complaint = limiter.shared_limit(
+            KEY_REFUSALS_PER_COMPLAINT,
+            scope="reporter-key-complaint",
+            key_func=_complaint_named,
+            deduct_when=_refused,
+            exempt_when=exempt_when,
+        )
+        per_address = limiter.shared_limit(
+            KEY_REFUSALS_PER_ADDRESS,
+            scope="reporter-key-address",
+            deduct_when=_refused,
+            exempt_when=exempt_when,
+        )
+        return per_address(per_complaint(view))
+
+    return decorate
 
 
 def storage_uri(url: str) -> str:

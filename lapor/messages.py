@@ -24,6 +24,7 @@ ENGLISH_FIELDS = {
     "not_a_boolean": "Must be true or false.",
     "not_a_number": "Must be a number.",
     "not_an_object": "Must be an object.",
+    "bad_image": "A file is not a complete image of the kind it claims to be.",
 }
 
 ENGLISH_ERRORS = {
@@ -37,6 +38,11 @@ ENGLISH_ERRORS = {
     "too_large": "The request is too large.",
     "bad_request": "The request could not be understood.",
     "unavailable": "The service is temporarily unavailable. Please try again shortly.",
+    "reporter_key_invalid": "Only the reporter can do this: send the reporter key you were given"
+    " when you filed (X-Reporter-Key), or open your private link.",
+    "not_resolved": "Only a resolved complaint can be rated.",
+    "reopen_expired": "The time to reopen this complaint has passed.",
+    "not_waiting": "This complaint is not waiting for information from you.",
 }
 
 

@@ -65,9 +65,29 @@ _NEW_COMPLAINT = {
 
 _RECEIPT = {
     "type": "object",
-    "required": ["tracking_code", "status", "agency", "confidence", "next_deadline"],
+    "required": [
+        "tracking_code",
+        "reporter_key",
+        "follow_up_url",
+        "status",
+        "agency",
+        "confidence",
+        "next_deadline",
+    ],
     "properties": {
         "tracking_code": {"type": "string", "pattern": "^[2-9A-HJ-NP-Z]{10}$"},
+        "reporter_key": {
+            "type": ["string", "null"],
+            "description": "Kunci rahasia pelapor; Lapor hanya menyimpan hash-nya. Kirim di "
+            "header X-Reporter-Key untuk menilai, membuka kembali, atau menjawab. Kiriman ulang "
+            "dengan Idempotency-Key dan isi yang sama mendapat kunci yang sama (null bila "
+            "pelapor sudah meminta tautan baru); karena itu Idempotency-Key harus acak dan "
+            "tidak dapat ditebak, misalnya UUID.",
+        },
+        "follow_up_url": {
+            "type": ["string", "null"],
+            "description": "Tautan pribadi pelapor ke halaman lacaknya (memuat kunci pelapor).",
+        },
         "status": _STATUS,
         "agency": _AGENCY,
         "confidence": {"type": ["number", "null"]},
@@ -94,14 +114,19 @@ _COMPLAINT = {
         "tracking_code": {"type": "string"},
         "status": _STATUS,
         "status_label": {"type": "string"},
-        "title": {"type": "string"},
-        "text": {"type": "string"},
+        "title": _NULLABLE_STRING,
+        "text": _NULLABLE_STRING,
         "location": {
             "type": "object",
             "properties": {"regency": _NULLABLE_STRING, "district": _NULLABLE_STRING},
         },
         "agency": _AGENCY,
         "confidential": {"type": "boolean"},
+        "withheld": {
+            "type": "boolean",
+            "description": "Isi pengaduan rahasia disembunyikan: hanya pelapor (dengan "
+            "X-Reporter-Key) yang melihat judul, isi, lokasi, dan catatannya.",
+        },
         "received_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
         "next_deadline": {"type": ["string", "null"], "format": "date-time"},
@@ -119,6 +144,76 @@ _COMPLAINT = {
 
 def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_CODE_PARAMETER = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _reporter_key_parameter(required: bool) -> dict:
+    return {
+        "name": "X-Reporter-Key",
+        "in": "header",
+        "required": required,
+        "description": "Kunci pelapor dari tanda terima (reporter_key), atau kunci dari "
+        "tautan pribadi di email kepada pelapor.",
+        "schema": {"type": "string"},
+    }
+
+
+def _reporter_command(summary: str, body: dict) -> dict:
+    """A reporter's action on their complaint: the key in a header, the reporter's view back."""
+    return {
+        "post": {
+            "summary": summary,
+            "parameters": [_CODE_PARAMETER, _reporter_key_parameter(required=True)],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": body}},
+            },
+            "responses": {
+                "200": _json(_COMPLAINT, "Dilakukan; tampilan pelapor atas pengaduannya"),
+                "400": _error("Isi permintaan bukan objek JSON"),
+                "403": _error("Kunci pelapor tidak ada atau salah; tidak ada yang diubah"),
+                "404": _error("Tidak ditemukan"),
+                "409": _error("Tidak dapat dilakukan pada status pengaduan sekarang"),
+                "422": _error("Isian tidak valid, atau tidak dapat dilakukan sekarang"),
+                "429": _error("Terlalu banyak kunci salah; tunggu sebelum mencoba lagi"),
+            },
+        }
+    }
+
+
+def _reporter_commands() -> dict:
+    text = {"type": "string"}
+    return {
+        "/complaints/{code}/feedback": _reporter_command(
+            "Pelapor menilai pengaduan yang selesai (1–5); penilaian menutup pengaduan",
+            {
+                "type": "object",
+                "required": ["rating"],
+                "properties": {
+                    "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                    "comment": {**text, "maxLength": 1000},
+                },
+            },
+        ),
+        "/complaints/{code}/reopen": _reporter_command(
+            "Pelapor menyatakan pengaduan belum selesai: kembali ke OPD",
+            {
+                "type": "object",
+                "required": ["reason"],
+                "properties": {"reason": {**text, "minLength": 10, "maxLength": 1000}},
+            },
+        ),
+        "/complaints/{code}/info": _reporter_command(
+            "Pelapor menjawab pertanyaan OPD; jam tenggat berjalan lagi",
+            {
+                "type": "object",
+                "required": ["text"],
+                "properties": {"text": {**text, "minLength": 5, "maxLength": 5000}},
+            },
+        ),
+    }
 
 
 def _error(description: str) -> dict:
@@ -198,21 +293,18 @@ def document() -> dict:
             },
             "/complaints/{code}": {
                 "get": {
-                    "summary": "Lacak pengaduan dengan kode pelacakan",
-                    "parameters": [
-                        {
-                            "name": "code",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
+                    "summary": "Lacak pengaduan dengan kode pelacakan (dengan X-Reporter-Key: "
+                    "tampilan pelapor)",
+                    "parameters": [_CODE_PARAMETER, _reporter_key_parameter(required=False)],
                     "responses": {
                         "200": _json(_COMPLAINT, "Pengaduan"),
+                        "403": _error("Kunci pelapor salah"),
                         "404": _error("Tidak ditemukan"),
+                        "429": _error("Terlalu banyak kunci salah"),
                     },
                 }
             },
+            **_reporter_commands(),
             "/agencies": {
                 "get": {
                     "summary": "Daftar OPD",

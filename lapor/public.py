@@ -65,19 +65,28 @@ def history(
     return list(session.exec(query.order_by(ComplaintEvent.at, ComplaintEvent.id)))
 
 
-def complaint_view(session: Session, complaint: Complaint, tz: ZoneInfo) -> dict:
-    """The public view: status, agency, timeline and answers; no identity, no private data."""
+def complaint_view(
+    session: Session, complaint: Complaint, tz: ZoneInfo, *, reporter: bool = False
+) -> dict:
+    """What one complaint shows: to anyone with its code, or to its `reporter` (who proved
+    it). Never the identity or internal notes; a confidential complaint's content only to its
+    reporter, since the code alone proves nothing."""
     agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
     events = history(session, complaint, public_only=True)
+    withheld = complaint.confidential and not reporter
     return {
         "tracking_code": complaint.tracking_code,
         "status": complaint.status.value,
         "status_label": STATUS_LABELS[complaint.status],
-        "title": complaint.title,
-        "text": complaint.text,
-        "location": {"regency": complaint.regency, "district": complaint.district},
+        "title": None if withheld else complaint.title,
+        "text": None if withheld else complaint.text,
+        "location": {
+            "regency": None if withheld else complaint.regency,
+            "district": None if withheld else complaint.district,
+        },
         "agency": agency_view(agency),
         "confidential": complaint.confidential,
+        "withheld": withheld,
         "received_at": complaint.received_at.isoformat(),
         "updated_at": complaint.updated_at.isoformat(),
         "next_deadline": _iso(next_deadline(complaint)) if complaint.status in OPEN else None,
@@ -88,16 +97,22 @@ def complaint_view(session: Session, complaint: Complaint, tz: ZoneInfo) -> dict
                 "label": ACTION_LABELS.get(Action(event.action), event.action),
                 "actor": ACTOR_LABELS[event.actor_kind],
                 "status": event.status_to.value,
-                "note": event.note if Action(event.action) in PUBLISHED_NOTES else None,
+                "note": _published_note(event, withheld),
             }
             for event in events
         ],
         "answers": [
             {"at": e.at.isoformat(), "text": e.note}
             for e in events
-            if e.action in (Action.RESPOND, Action.RESOLVE) and e.note
+            if e.action in (Action.RESPOND, Action.RESOLVE) and e.note and not withheld
         ],
     }
+
+
+def _published_note(event: ComplaintEvent, withheld: bool) -> str | None:
+    if withheld or Action(event.action) not in PUBLISHED_NOTES:
+        return None
+    return event.note
 
 
 def list_item(complaint: Complaint, agency: Agency | None) -> dict:

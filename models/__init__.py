@@ -130,6 +130,8 @@ class Complaint(ComplaintBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     tracking_code: str = Field(max_length=10, unique=True, index=True)
+    # The reporter's secret (lapor.domain.reporter_key): only its SHA-256 is stored.
+    reporter_key_hash: str = Field(max_length=64)
     channel: Channel = Field(sa_type=enum_type(Channel))
     status: ComplaintStatus = Field(sa_type=enum_type(ComplaintStatus), index=True)
     agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 
+from PIL import ExifTags, Image
 from rq import Queue, SimpleWorker
 from sqlmodel import Session, select
 
@@ -79,3 +81,40 @@ def route_to(settings: Settings, code: str, agency_code: str, now: datetime) -> 
         now=now,
         agency_code=agency_code,
     )
+
+
+def jpeg(size: tuple[int, int] = (24, 16), **save_options) -> bytes:
+    """A real (small) JPEG photo; `save_options` go to Pillow (exif=, comment=, …)."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (180, 60, 40)).save(out, "JPEG", **save_options)
+    return out.getvalue()
+
+
+def jpeg_with_gps(size: tuple[int, int] = (24, 16)) -> bytes:
+    """A phone photo's metadata: GPS position, camera serial, owner's name, a comment."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneCo"
+    exif[ExifTags.Base.BodySerialNumber] = "SN-80412345"
+    exif[ExifTags.Base.Artist] = "Budi Santoso"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "S"
+    gps[ExifTags.GPS.GPSLatitude] = (2.0, 12.0, 36.0)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (113.0, 55.0, 12.0)
+    return jpeg(size, exif=exif, comment=b"Budi Santoso's phone")
+
+
+def assert_no_metadata(content: bytes) -> None:
+    """The stored photo decodes and carries none of jpeg_with_gps()'s metadata."""
+    image = decoded(content)
+    assert dict(image.getexif()) == {} and image.getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
+    assert "comment" not in image.info and "exif" not in image.info
+    for trace in (b"SN-80412345", b"Budi", b"PhoneCo", b"Exif"):
+        assert trace not in content
+
+
+def decoded(content: bytes) -> Image.Image:
+    """The picture stored bytes decode to (an error if they do not)."""
+    image = Image.open(io.BytesIO(content))
+    image.load()
+    return image

@@ -48,7 +48,15 @@ def test_filing_returns_the_receipt(client, session):
     response = post(client, VALID)
     assert response.status_code == 201
     body = response.get_json()
-    assert set(body) == {"tracking_code", "status", "agency", "confidence", "next_deadline"}
+    assert set(body) == {
+        "tracking_code",
+        "reporter_key",
+        "follow_up_url",
+        "status",
+        "agency",
+        "confidence",
+        "next_deadline",
+    }
     assert tracking.normalize(body["tracking_code"]) == body["tracking_code"]
     assert body["status"] == "received" and body["agency"] is None  # no model: triage
     assert response.headers["Location"].endswith(body["tracking_code"])

@@ -5,6 +5,8 @@ in the database."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -19,12 +21,12 @@ from lapor.domain import workflow
 from models import Attachment, Channel, Complaint, ComplaintStatus, Feedback
 
 from fakes import FakeTelegram
-from support import act_on, export_settings, work
+from support import act_on, assert_no_metadata, export_settings, jpeg_with_gps, work
 
 pytestmark = pytest.mark.slow  # a real browser / bot: run by `make test-slow`
 
 USER, CHAT = 4242, 4242
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 300
+JPEG = jpeg_with_gps((40, 30))
 PDF = b"%PDF-1.4\n" + b"0" * 200
 
 
@@ -211,10 +213,19 @@ def test_a_full_filing_with_location_photo_and_document(bot, telegram, bot_setti
     assert "sedang diverifikasi" in receipt or "OPD: Dinas" in receipt
     with Session(db.engine_for(bot_settings.database_url)) as session:
         files = session.exec(select(Attachment).where(Attachment.complaint_id == complaint.id))
-        assert sorted(a.content_type for a in files) == ["application/pdf", "image/jpeg"]
-    # The web tracking page shows it like any other complaint.
-    page = client.get(f"/lacak/{code}")
-    assert page.status_code == 200 and "Jalan berlubang besar" in page.get_data(as_text=True)
+        files = {a.content_type: a for a in files}
+    assert sorted(files) == ["application/pdf", "image/jpeg"]
+    photo_path = bot_settings.attachments_dir / files["image/jpeg"].path
+    assert_no_metadata(photo_path.read_bytes())  # the phone's GPS position is not kept
+    # The web tracking page shows a confidential complaint's content to its reporter only:
+    # the receipt's private link opens it.
+    public = client.get(f"/lacak/{code}").get_data(as_text=True)
+    assert "Jalan berlubang besar" not in public and 'id="withheld"' in public
+    link = re.search(r"http\S+(/lacak/\S+\?kunci=\S+)", receipt).group(1)
+    opened = client.get(link)
+    assert opened.status_code == 303
+    own = client.get(opened.headers["Location"]).get_data(as_text=True)
+    assert "Jalan berlubang besar" in own
 
 
 def test_a_typed_place_is_checked_against_the_region(bot, telegram, bot_settings):
@@ -348,6 +359,41 @@ def test_someone_else_cannot_rate_my_complaint(bot, telegram, bot_settings):
     stranger["callback_query"]["from"] = {"id": 999, "is_bot": False, "first_name": "X"}
     say(telegram, stranger, "bukan milik akun Telegram Anda")
     assert complaints(bot_settings)[0].status == ComplaintStatus.RESOLVED
+
+
+def test_the_reporter_reopens_in_the_chat_with_a_reason(bot, telegram, bot_settings):
+    fill_to_summary(telegram)
+    say(telegram, press(last_button_data(telegram, "Kirim sekarang?")), "Kode pelacakan")
+    code = complaints(bot_settings)[0].tracking_code
+    _act(bot_settings, code, workflow.Action.VERIFY, agency="DISHUB")
+    _act(bot_settings, code, workflow.Action.RESPOND, note="Petugas sudah ke lokasi")
+    _act(bot_settings, code, workflow.Action.RESOLVE, note="Lampu sudah diganti")
+    shown = f"{code[:5]}-{code[5:]}"
+    question = say(telegram, press(f"reopen:{shown}"), "belum selesai?")
+    assert json.loads(telegram.sent()[-1]["reply_markup"])["force_reply"] is True
+
+    def answer(words: str, sender: dict | None = None) -> dict:
+        update = message(
+            text=words,
+            reply_to_message={
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": CHAT, "type": "private"},
+                "from": telegram._bot_user(),
+                "text": question,
+            },
+        )
+        if sender:
+            update["message"]["from"] = sender
+        return update
+
+    stranger = {"id": 999, "is_bot": False, "first_name": "X"}
+    say(telegram, answer("Lampunya mati lagi", stranger), "bukan milik akun Telegram Anda")
+    say(telegram, answer("mati"), "minimal 10 karakter")
+    assert complaints(bot_settings)[0].status == ComplaintStatus.RESOLVED
+    say(telegram, answer("Lampunya mati lagi sejak semalam"), "dibuka kembali")
+    [complaint] = complaints(bot_settings)
+    assert complaint.status == ComplaintStatus.REOPENED
 
 
 def test_a_restart_in_the_middle_of_a_conversation_carries_on(bot_settings, telegram):

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from support import jpeg
+
 pytestmark = pytest.mark.slow  # a real browser / bot: run by `make test-slow`
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
+JPEG = jpeg()
 
 
 @pytest.fixture

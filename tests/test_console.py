@@ -372,8 +372,9 @@ def test_lapor_demo_fills_every_screen(app, settings):
 def test_attachments_are_downloads_for_those_who_may_see_them(app, settings, world):
     from lapor.domain.intake import Upload
 
-    polyglot = b"\xff\xd8\xff\xe0<html><script>alert(1)</script></html>"
-    upload = Upload("../../foto.jpg.html", polyglot)
+    # A PDF is stored as sent (photos are decoded and written again): it may hold anything.
+    polyglot = b"%PDF-1.4 <html><script>alert(1)</script></html>"
+    upload = Upload("../../surat.pdf.html", polyglot)
     submission = Submission(text="Lampu jalan mati di depan rumah", uploads=[upload])
     code = file_complaint(settings, submission, now=NOW).complaint.tracking_code
     route_to(settings, code, "DISHUB", NOW)
@@ -383,7 +384,7 @@ def test_attachments_are_downloads_for_those_who_may_see_them(app, settings, wor
     link = re.search(r'href="(/petugas/pengaduan/\w+/lampiran/\d+)"', page).group(1)
     response = officer.get(link)
     assert response.status_code == 200 and response.data == polyglot
-    assert response.mimetype == "image/jpeg"
+    assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert "/" not in response.headers["Content-Disposition"].split("filename=")[1]
     assert response.headers["X-Content-Type-Options"] == "nosniff"

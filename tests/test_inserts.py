@@ -35,6 +35,7 @@ NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 def _complaint(text: str = "Lampu jalan mati") -> Complaint:
     return Complaint(
         tracking_code=tracking.new_code(),
+        reporter_key_hash="0" * 64,
         text=text,
         channel=Channel.API,
         status=ComplaintStatus.RECEIVED,
@@ -202,6 +203,7 @@ def _fields(row) -> dict:
 
 COMPLAINT_VALUES = {
     "tracking_code": "LPR-TEST-0001",
+    "reporter_key_hash": "0" * 64,
     "text": "Lampu jalan mati",
     "channel": Channel.API,
     "status": ComplaintStatus.RECEIVED,

@@ -25,8 +25,11 @@ from models import (
     Reporter,
 )
 
+from support import decoded, jpeg
+
+SECRET = "installation-secret"
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
+JPEG = jpeg()
 PDF = b"%PDF-1.7\n" + b"x" * 100
 GAZETTEER = gazetteer_for("kalteng")
 
@@ -74,7 +77,8 @@ def test_a_complete_submission_is_stored_with_reporter_files_and_event(session, 
     ]
     for row in files:
         path = store.open(row.path)
-        assert path.read_bytes() in (JPEG, PDF)
+        content = path.read_bytes()
+        assert content == PDF if row.content_type == "application/pdf" else decoded(content)
         assert settings.attachments_dir.resolve() in path.parents
     event = session.exec(select(ComplaintEvent)).one()
     assert (event.action, event.status_from, event.status_to) == ("submit", None, "received")
@@ -156,31 +160,52 @@ def test_same_idempotency_key_makes_one_complaint(session, store):
     submission = Submission(
         text="Sampah menumpuk", idempotency_key="form-123", uploads=[Upload("a.jpg", JPEG)]
     )
-    first = submit(session, submission, now=NOW, store=store)
+    first = submit(session, submission, now=NOW, store=store, secret=SECRET)
     session.commit()
-    again = submit(session, submission, now=NOW, store=store)
+    again = submit(session, submission, now=NOW, store=store, secret=SECRET)
     session.commit()
     assert first.created and not again.created
     assert again.complaint.id == first.complaint.id
+    # The retry gets the key of the first answer back (it was sent because that was lost).
+    assert again.reporter_key == first.reporter_key is not None
     assert _counts(session)["Complaint"] == 1
     assert _counts(session)["Attachment"] == 1
 
 
 def test_idempotency_keys_are_per_channel(session, store):
     web = submit(
-        session, Submission(text="Sampah menumpuk", idempotency_key="7"), now=NOW, store=store
+        session,
+        Submission(text="Sampah menumpuk", idempotency_key="7"),
+        now=NOW,
+        store=store,
+        secret=SECRET,
     )
     bot = submit(
         session,
         Submission(text="Sampah menumpuk", idempotency_key="7", channel=Channel.TELEGRAM),
         now=NOW,
         store=store,
+        secret=SECRET,
     )
     assert web.complaint.id != bot.complaint.id
+    assert web.reporter_key != bot.reporter_key
+
+
+def test_an_idempotent_submission_needs_the_installation_secret(session, store):
+    with pytest.raises(ValueError, match="secret"):
+        submit(
+            session, Submission(text="Sampah menumpuk", idempotency_key="8"), now=NOW, store=store
+        )
 
 
 def test_reusing_a_key_for_other_content_is_refused(session, store):
-    submit(session, Submission(text="Sampah menumpuk", idempotency_key="k1"), now=NOW, store=store)
+    submit(
+        session,
+        Submission(text="Sampah menumpuk", idempotency_key="k1"),
+        now=NOW,
+        store=store,
+        secret=SECRET,
+    )
     session.commit()
     with pytest.raises(IdempotencyConflict):
         submit(
@@ -188,6 +213,7 @@ def test_reusing_a_key_for_other_content_is_refused(session, store):
             Submission(text="Hal lain sama sekali", idempotency_key="k1"),
             now=NOW,
             store=store,
+            secret=SECRET,
         )
 
 
@@ -202,7 +228,10 @@ def test_concurrent_duplicates_make_one_complaint(settings, store):
         try:
             results.append(
                 db.run_in_transaction(
-                    settings, lambda s: submit(s, submission, now=NOW, store=store).complaint.id
+                    settings,
+                    lambda s: (
+                        submit(s, submission, now=NOW, store=store, secret=SECRET).complaint.id
+                    ),
                 )
             )
         except Exception as exc:  # noqa: BLE001 - collected and asserted on below

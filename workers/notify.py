@@ -7,13 +7,17 @@ import logging
 from rq import get_current_job
 
 from lapor import db, delivery
-from lapor.domain import tracking
+from lapor.domain import reporter_key, tracking
 from lapor.settings import Settings
 from lapor.timefmt import utcnow
 from models import Complaint, Notification
 from models import NotificationStatus as N
 
 log = logging.getLogger(__name__)
+PRIVATE_LINK_INTRO = (
+    "Tautan pribadi Anda untuk melihat, menjawab, menilai atau membuka kembali pengaduan ini "
+    "(jangan dibagikan: siapa pun yang memegangnya dapat bertindak atas nama Anda):"
+)
 
 
 def deliver(notification_id: int) -> str:
@@ -25,7 +29,7 @@ def deliver(notification_id: int) -> str:
         if notification is None or notification.status == N.SENT:
             return "nothing to do"
         channel, address = notification.channel, notification.address
-        subject, body = notification.subject, notification.body
+        subject, body = notification.subject, _body(settings, session, notification)
         markup = _telegram_buttons(session, notification)
     try:
         _send(settings, channel, address, subject, body, markup)
@@ -39,6 +43,17 @@ def deliver(notification_id: int) -> str:
         notification.sent_at = utcnow()
         notification.last_error = None
     return "sent"
+
+
+def _body(settings: Settings, session, notification: Notification) -> str:
+    """The stored text, and for an email to the reporter their private link, made now from the
+    complaint's current key so that no credential is ever stored with the message."""
+    if notification.channel != "email" or notification.reporter_id is None:
+        return notification.body
+    complaint = session.get(Complaint, notification.complaint_id)
+    link_key = reporter_key.link_key(complaint.reporter_key_hash, settings.secret_key)
+    url = reporter_key.follow_up_url(settings.public_url, complaint.tracking_code, link_key)
+    return f"{notification.body}\n\n{PRIVATE_LINK_INTRO}\n{url}"
 
 
 def _telegram_buttons(session, notification: Notification) -> dict | None:

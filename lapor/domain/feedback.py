@@ -14,6 +14,7 @@ from lapor.domain.text import clean_text
 from models import Complaint, ComplaintStatus, Feedback
 
 MAX_COMMENT = 1000
+MIN_REASON = 10  # a few words: the OPD must learn what is still wrong
 # How long after resolution the reporter may say it is not resolved (SP4N-LAPOR closes a
 # resolved complaint after 10 working days without reply; two calendar weeks is the same).
 REOPEN_WINDOW = timedelta(days=14)
@@ -88,6 +89,16 @@ def reopen(
             "Batas waktu untuk membuka kembali pengaduan ini sudah lewat.", code="reopen_expired"
         )
     reason = clean_text(reason, multiline=True)
+    if len(reason) < MIN_REASON:
+        raise ValidationFailed(
+            {
+                "reason": FieldProblem(
+                    "too_short",
+                    f"Jelaskan apa yang belum selesai (minimal {MIN_REASON} karakter).",
+                    {"min": MIN_REASON},
+                )
+            }
+        )
     if len(reason) > MAX_COMMENT:
         raise ValidationFailed(
             {"reason": FieldProblem("too_long", f"Alasan maksimal {MAX_COMMENT} karakter.")}
@@ -98,7 +109,7 @@ def reopen(
         workflow.Action.REOPEN,
         actor=workflow.Actor.reporter(),
         now=now,
-        change=workflow.Change(note=reason or "Pelapor menyatakan belum selesai."),
+        change=workflow.Change(note=reason),
         deadlines=deadlines,
         notices=notices,
     )

@@ -12,10 +12,18 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from lapor.domain import tracking, workflow
+from lapor.domain import reporter_key, tracking, workflow
 from lapor.domain.deadlines import Deadlines
 from lapor.domain.errors import FieldProblem, IdempotencyConflict, ValidationFailed
-from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES, safe_filename, sniff
+from lapor.domain.files import (
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    BadImage,
+    is_photo,
+    safe_filename,
+    sniff,
+    without_metadata,
+)
 from lapor.domain.inserts import insert_new_rows
 from lapor.domain.notices import Notices
 from lapor.domain.rows import new_row
@@ -96,6 +104,8 @@ class IntakeResult:
     complaint: Complaint
     created: bool
     agency: Agency | None = None  # where it was routed, loaded while the session was open
+    # The reporter's secret, in plain this once: the caller shows it to the reporter.
+    reporter_key: str | None = None
 
 
 def submit(
@@ -109,6 +119,7 @@ def submit(
     deadlines: Deadlines | None = None,
     notices: Notices | None = None,
     agencies: Mapping[str, Agency] | None = None,
+    secret: str | None = None,
 ) -> IntakeResult:
     """Validate and store a complaint with its reporter, files and first events (no commit).
 
@@ -116,7 +127,8 @@ def submit(
     same key with different content is refused. The caller commits, or rolls back on error,
     which also removes files written here. `agencies` is the caller's copy of the agency
     table by code (detached rows), so routing needs no query; without it the router's OPD is
-    read from the database.
+    read from the database. `secret` (the installation's) is needed for a submission with an
+    idempotency key: its reporter key is derived from it, so a retry gets the same key back.
     """
     clean = validate(submission, gazetteer)
     key = f"{clean.channel.value}:{clean.idempotency_key}" if clean.idempotency_key else None
@@ -130,14 +142,19 @@ def submit(
                 )
             complaint = session.get(Complaint, earlier.complaint_id)
             agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
-            return IntakeResult(complaint, created=False, agency=agency)
+            given, given_hash = _reporter_key(secret, key, fingerprint)
+            # The same key as the first answer, unless a new one was issued since.
+            again = given if given_hash == complaint.reporter_key_hash else None
+            return IntakeResult(complaint, created=False, agency=agency, reporter_key=again)
 
     decision = router(clean) if router is not None else None
     # Looked up before the complaint joins the session, so the query flushes nothing.
     agency = _auto_agency(session, decision, agencies)
+    given, given_hash = _reporter_key(secret, key, fingerprint)
     complaint = new_row(
         Complaint,
         tracking_code=tracking.new_code(),
+        reporter_key_hash=given_hash,
         title=clean.title,
         text=clean.text,
         regency=clean.regency,
@@ -196,7 +213,16 @@ def submit(
             )
         )
     insert_new_rows(session)
-    return IntakeResult(complaint, created=True, agency=agency)
+    return IntakeResult(complaint, created=True, agency=agency, reporter_key=given)
+
+
+def _reporter_key(secret: str | None, key: str | None, fingerprint: str | None):
+    """A new complaint's reporter key and its hash: random, or retry-safe for a keyed filing."""
+    if key is None:
+        return reporter_key.new_key()
+    if not secret:
+        raise ValueError("an idempotent submission needs the installation's secret")
+    return reporter_key.retry_safe_key(secret, key, fingerprint)
 
 
 def _auto_agency(
@@ -300,7 +326,7 @@ def validate(submission: Submission, gazetteer: Gazetteer | None = None) -> Subm
     if email and (len(email) > 254 or not _EMAIL.match(email)):
         problem("email", "invalid", "Alamat email tidak valid.")
     phone = _phone(submission.phone, problem)
-    _check_uploads(submission.uploads, problem)
+    uploads = _checked_uploads(submission.uploads, problem)
     key = clean_text(submission.idempotency_key) or None
     if key and len(key) > MAX_KEY:
         problem("idempotency_key", "too_long", f"Kunci idempotensi maksimal {MAX_KEY} karakter.")
@@ -324,7 +350,7 @@ def validate(submission: Submission, gazetteer: Gazetteer | None = None) -> Subm
         phone=phone,
         telegram_user_id=submission.telegram_user_id,
         telegram_chat_id=submission.telegram_chat_id,
-        uploads=list(submission.uploads),
+        uploads=uploads,
         idempotency_key=key,
         category=clean_text(submission.category)[:40] or None,
     )
@@ -389,19 +415,35 @@ def _phone(raw: object, problem) -> str | None:
     return "+" + digits
 
 
-def _check_uploads(uploads: list[Upload], problem) -> None:
+def _checked_uploads(uploads: list[Upload], problem) -> list[Upload]:
+    """The files as they will be stored: photos decoded and written again without metadata."""
     if len(uploads) > MAX_FILES:
         problem("attachments", "too_many", f"Lampiran maksimal {MAX_FILES} berkas.", max=MAX_FILES)
-        return
+        return []
+    checked = []
     for upload in uploads:
+        kind = sniff(upload.content)
         if len(upload.content) == 0:
             problem("attachments", "empty", f"Berkas '{upload.filename}' kosong.")
         elif len(upload.content) > MAX_FILE_BYTES:
             limit = MAX_FILE_BYTES // (1024 * 1024)
             problem("attachments", "too_large", f"Berkas '{upload.filename}' melebihi {limit} MB.")
-        elif sniff(upload.content) is None:
+        elif kind is None:
             problem(
                 "attachments",
                 "bad_type",
                 f"Berkas '{upload.filename}' bukan foto (JPEG, PNG, WebP) atau PDF.",
             )
+        elif is_photo(kind):
+            try:
+                checked.append(Upload(upload.filename, without_metadata(upload.content, kind)))
+            except BadImage:
+                problem(
+                    "attachments",
+                    "bad_image",
+                    f"Berkas '{upload.filename}' rusak atau bukan gambar {kind.extension} yang "
+                    "utuh. Kirim ulang fotonya.",
+                )
+        else:
+            checked.append(upload)
+    return checked

@@ -34,6 +34,12 @@ AGENCY_SUBJECTS = {
     "escalate": "Eskalasi tingkat {level}: pengaduan melewati batas waktu",
 }
 REPORTER_SUBJECT = "Pengaduan {code}: {status}"
+NEW_KEY_SUBJECT = "Tautan pribadi baru untuk pengaduan {code}"
+NEW_KEY_BODY = (
+    "Tautan pribadi baru untuk pengaduan {code} diminta lewat halaman Lapor. Tautan di bawah "
+    "menggantikan tautan dan kunci lama, yang kini tidak berlaku lagi. Bila Anda tidak "
+    "memintanya, abaikan email ini: tanpa tautan ini tidak ada yang dapat bertindak atas nama Anda."
+)
 
 
 @dataclass(frozen=True)
@@ -93,11 +99,13 @@ class Notices:
         self, session: Session, complaint: Complaint, event: ComplaintEvent
     ) -> list[Notification]:
         changed = event.status_from != event.status_to or event.action == "submit"
-        if not changed or complaint.reporter_id is None:
+        if not (changed or event.action == "new_key") or complaint.reporter_id is None:
             return []
         reporter = session.get(Reporter, complaint.reporter_id)
         if reporter is None:
             return []
+        if event.action == "new_key":
+            return self._new_key_email(complaint, event, reporter)
         subject = REPORTER_SUBJECT.format(
             code=tracking.display(complaint.tracking_code),
             status=workflow.STATUS_LABELS[complaint.status],
@@ -116,6 +124,18 @@ class Notices:
                 )
             ]
         return []
+
+    def _new_key_email(
+        self, complaint: Complaint, event: ComplaintEvent, reporter: Reporter
+    ) -> list[Notification]:
+        """The private link asked for by email (only ever by email: that is the proof)."""
+        if not (self.email and reporter.email):
+            return []
+        code = tracking.display(complaint.tracking_code)
+        subject, body = NEW_KEY_SUBJECT.format(code=code), NEW_KEY_BODY.format(code=code)
+        return [
+            self._row(complaint, event, "email", reporter.email, subject, body, reporter=reporter)
+        ]
 
     def _agency_body(self, complaint: Complaint, event: ComplaintEvent, title: str) -> str:
         text = complaint.text if len(complaint.text) <= EXCERPT else complaint.text[:EXCERPT] + "…"
@@ -146,8 +166,10 @@ class Notices:
         due = next_deadline(complaint)
         if due is not None and complaint.status.value not in ("closed", "rejected", "forwarded"):
             lines += ["", f"Batas waktu tahap berikutnya: {human(due, self.tz)}"]
-        code = tracking.display(complaint.tracking_code)
-        lines += ["", f"Lacak pengaduan Anda: {self.public_url.rstrip('/')}/lacak/{code}"]
+        if complaint.channel == Channel.TELEGRAM:
+            # An email gets the reporter's private link when it is sent (workers.notify).
+            code = tracking.display(complaint.tracking_code)
+            lines += ["", f"Lacak pengaduan Anda: {self.public_url.rstrip('/')}/lacak/{code}"]
         return "\n".join(lines)
 
     @staticmethod

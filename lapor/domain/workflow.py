@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from lapor.domain import reporter_key
 from lapor.domain.deadlines import Deadlines, stage_deadline
 from lapor.domain.errors import DomainError, InvalidTransition
 from lapor.domain.rows import new_row
@@ -41,6 +42,7 @@ class Action(StrEnum):
     CLOSE = "close"
     ESCALATE = "escalate"
     REMIND = "remind"
+    NEW_KEY = "new_key"
 
 
 class RejectReason(StrEnum):
@@ -97,6 +99,8 @@ RULES: dict[Action, Rule] = {
     ),
     Action.ESCALATE: Rule(ACTIVE, SAME, frozenset({SYSTEM, STAFF}), public=False),
     Action.REMIND: Rule(ACTIVE, SAME, frozenset({SYSTEM}), public=False),
+    # The reporter asked for a private link by email: a new key retires the old one.
+    Action.NEW_KEY: Rule(frozenset(S), SAME, frozenset({REPORTER}), public=False),
 }
 
 ACTION_LABELS = {
@@ -114,6 +118,7 @@ ACTION_LABELS = {
     Action.CLOSE: "Ditutup",
     Action.ESCALATE: "Dieskalasi",
     Action.REMIND: "Pengingat batas waktu dikirim",
+    Action.NEW_KEY: "Tautan pribadi baru dikirim ke email pelapor",
 }
 
 STATUS_LABELS = {
@@ -276,7 +281,7 @@ def _move_clock(
         deadlines.paused(complaint, now, _agency_code(session, complaint))
     elif action == Action.PROVIDE_INFO:
         deadlines.resumed(complaint, now, after)
-    elif after in TERMINAL:
+    elif after in TERMINAL and before != after:
         deadlines.ended(complaint)
 
 
@@ -416,6 +421,11 @@ def _remind(complaint: Complaint, change: Change, now: datetime, data: dict) -> 
         data["target"] = change.agency.code
 
 
+def _new_key(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
+    # Nobody needs the new key itself: the email carries a link key derived from its hash.
+    _, complaint.reporter_key_hash = reporter_key.new_key()
+
+
 def _nothing(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
     """Actions whose only effect is the status change and the event."""
 
@@ -434,4 +444,5 @@ _EFFECTS = {
     Action.CLOSE: _close,
     Action.ESCALATE: _escalate,
     Action.REMIND: _remind,
+    Action.NEW_KEY: _new_key,
 }

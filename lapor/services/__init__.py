@@ -1,0 +1,2 @@
+"""Application services: each command loads what it needs, calls the domain and commits, in
+one transaction (`lapor.db.run_in_transaction`)."""

@@ -1,0 +1,146 @@
+"""What the reporter may do to their own complaint: rate it, reopen it, answer the OPD, and
+ask for a new private link. Each command checks the reporter's proof inside its transaction.
+
+The public tracking code proves nothing: the proof is the reporter key (or a link key from an
+email to the reporter), or, for a complaint filed through the bot, the Telegram account.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from lapor import db
+from lapor.casework import effects
+from lapor.domain import feedback, reporter_key, workflow
+from lapor.domain.errors import DomainError
+from lapor.public import find_complaint
+from lapor.settings import Settings
+from models import Complaint, Reporter
+
+log = logging.getLogger(__name__)
+
+
+class UnknownComplaint(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Pengaduan dengan kode tersebut tidak ditemukan.", code="not_found")
+
+
+class NotTheReporter(DomainError):
+    """The proof given is not the complaint's reporter's: nothing was changed."""
+
+
+@dataclass(frozen=True)
+class KeyProof:
+    """The reporter key or a link key, as the browser, the API client or the email link gave it."""
+
+    credential: str | None
+
+    def admits(self, settings: Settings, session: Session, complaint: Complaint) -> bool:
+        return reporter_key.matches(
+            self.credential, complaint.reporter_key_hash, settings.secret_key
+        )
+
+    def refusal(self) -> NotTheReporter:
+        return NotTheReporter(
+            "Hanya pelapor yang dapat melakukan ini: buka pengaduan dengan tautan pribadi Anda.",
+            code="reporter_key_invalid",
+        )
+
+
+@dataclass(frozen=True)
+class TelegramProof:
+    """The Telegram account a message came from; it must be the one that filed the complaint."""
+
+    telegram_user_id: int
+
+    def admits(self, settings: Settings, session: Session, complaint: Complaint) -> bool:
+        reporter = session.get(Reporter, complaint.reporter_id) if complaint.reporter_id else None
+        return reporter is not None and reporter.telegram_user_id == self.telegram_user_id
+
+    def refusal(self) -> NotTheReporter:
+        return NotTheReporter("Pengaduan itu bukan milik akun Telegram Anda.", code="not_owner")
+
+
+Proof = KeyProof | TelegramProof
+
+
+def _own(settings: Settings, session: Session, raw_code: str, proof: Proof) -> Complaint:
+    complaint = find_complaint(session, raw_code)
+    if complaint is None:
+        raise UnknownComplaint()
+    if not proof.admits(settings, session, complaint):
+        # The code only: never the credential, which could be a reporter's real key mistyped.
+        log.warning("reporter proof refused for complaint %s", complaint.tracking_code)
+        raise proof.refusal()
+    return complaint
+
+
+def rate(
+    settings: Settings,
+    raw_code: str,
+    proof: Proof,
+    rating: object,
+    comment: str | None,
+    *,
+    now: datetime,
+) -> None:
+    """The reporter's rating (1–5) of a resolved complaint; it closes the complaint."""
+
+    def work(session: Session) -> None:
+        complaint = _own(settings, session, raw_code, proof)
+        feedback.rate(session, complaint, rating, comment, now=now, **effects(settings))
+
+    db.run_in_transaction(settings, work)
+
+
+def reopen(settings: Settings, raw_code: str, proof: Proof, reason: str | None, *, now) -> None:
+    """The reporter says the complaint is not resolved: it goes back to its OPD."""
+
+    def work(session: Session) -> None:
+        complaint = _own(settings, session, raw_code, proof)
+        feedback.reopen(session, complaint, reason, now=now, **effects(settings))
+
+    db.run_in_transaction(settings, work)
+
+
+def provide_info(settings: Settings, raw_code: str, proof: Proof, text: str | None, *, now) -> str:
+    """The reporter answers the OPD's question; the clock resumes. The complaint's code."""
+
+    def work(session: Session) -> str:
+        complaint = _own(settings, session, raw_code, proof)
+        feedback.provide_info(session, complaint, text, now=now, **effects(settings))
+        return complaint.tracking_code
+
+    return db.run_in_transaction(settings, work)
+
+
+def send_new_link(settings: Settings, raw_code: str, email: str | None, *, now: datetime) -> bool:
+    """Email a fresh private link when `email` is the one on file (the old key retires).
+
+    Whether anything was sent is for the caller's logs and tests, never for the page: the
+    page says the same either way, so it cannot tell anyone whether an address is known.
+    """
+    wanted = (email or "").strip().lower()
+    if not settings.email_enabled:
+        return False  # a new key nobody receives would only lock the reporter out
+
+    def work(session: Session) -> bool:
+        complaint = find_complaint(session, raw_code)
+        reporter = session.get(Reporter, complaint.reporter_id) if complaint else None
+        if not wanted or reporter is None or (reporter.email or "").lower() != wanted:
+            return False
+        workflow.apply(
+            session,
+            complaint,
+            workflow.Action.NEW_KEY,
+            actor=workflow.Actor.reporter(),
+            now=now,
+            **effects(settings),
+        )
+        return True
+
+    return db.run_in_transaction(settings, work)
