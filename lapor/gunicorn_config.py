@@ -11,6 +11,10 @@ from lapor.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 
+# gunicorn's default access line, with the path instead of the whole request line: a query
+# string can hold a reporter's private key (/lacak/CODE?kunci=…), and logs are kept.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
 
 def post_worker_init(worker) -> None:
     """Warm a new worker up before it takes requests, so no citizen waits for the model."""

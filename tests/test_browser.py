@@ -139,3 +139,72 @@ def test_a_supervisor_sees_escalations_and_the_chart(browser, live_url, settings
     assert weeks.count() >= 1 and weeks.first.bounding_box()["height"] > 0
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+
+
+@pytest.fixture
+def site(settings):
+    """The app served on a port of its own, its public URL set to it (links point back)."""
+    import socket
+
+    from lapor import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    app = create_app(settings.with_overrides({"public_url": url}))
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield url
+    server.shutdown()
+
+
+def test_only_the_reporters_browser_can_rate(browser, site, settings, tmp_path):
+    from datetime import UTC, datetime
+
+    from lapor.domain import tracking, workflow
+    from models import ActorKind
+
+    from support import act_on
+
+    reporter = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2)
+    page = reporter.new_page()
+    page.goto(f"{site}/lapor")
+    page.fill("#text", "Jembatan kayu di Desa Bukit Tunggal lapuk, papannya banyak yang patah.")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#private-link")
+    link = page.get_attribute("#private-link", "href")
+    assert link.startswith(f"{site}/lacak/") and "?kunci=" in link
+    assert "hanya menampilkan tampilan publik" in page.inner_text(".notice")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(tmp_path / "receipt-private-link-360.png"), full_page=True)
+    code = tracking.normalize(page.inner_text("#tracking-code"))
+
+    staff, now = workflow.Actor(ActorKind.STAFF), datetime.now(UTC)
+    act_on(settings, code, workflow.Action.VERIFY, actor=staff, now=now, agency_code="PUPR")
+    act_on(settings, code, workflow.Action.RESPOND, actor=staff, now=now, note="Kami periksa")
+    act_on(settings, code, workflow.Action.RESOLVE, actor=staff, now=now, note="Sudah diganti")
+
+    stranger = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    stranger.goto(f"{site}/lacak/{tracking.display(code)}")
+    stranger.wait_for_selector("#timeline")
+    assert stranger.query_selector("input[name=rating]") is None
+    assert stranger.query_selector("#public-view") is not None
+    stranger.screenshot(path=str(tmp_path / "stranger-1280.png"), full_page=True)
+
+    page.goto(f"{site}/lacak/{tracking.display(code)}")
+    page.wait_for_selector("#rating-closes")
+    page.check("input[name=rating][value='5']")
+    page.screenshot(path=str(tmp_path / "reporter-rates-360.png"), full_page=True)
+    page.click("text=Kirim penilaian dan tutup pengaduan")
+    page.wait_for_selector("text=Terima kasih atas penilaian Anda.")
+    assert page.inner_text("#status") == "Ditutup"
+
+    # The private link works in any browser: here the reporter's laptop.
+    laptop = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    laptop.goto(link)
+    laptop.wait_for_selector("#reporter-view")
+    assert "kunci" not in laptop.url  # the key leaves the address bar
+    laptop.screenshot(path=str(tmp_path / "reporter-laptop-1280.png"), full_page=True)
+    print(f"screenshots in {tmp_path}")

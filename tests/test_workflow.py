@@ -55,6 +55,8 @@ ALLOWED: dict[tuple[S, Action], tuple[S, set[ActorKind]]] = {
     (S.ROUTED, Action.REMIND): (S.ROUTED, {SYS}),
     (S.IN_PROGRESS, Action.REMIND): (S.IN_PROGRESS, {SYS}),
     (S.REOPENED, Action.REMIND): (S.REOPENED, {SYS}),
+    # The reporter asks for a new private link by email, whatever the status: it stays.
+    **{(status, Action.NEW_KEY): (status, {REP}) for status in S},
 }
 TRANSITIONS = [a for a in Action if a != Action.SUBMIT]
 CASES = list(itertools.product(S, TRANSITIONS, ActorKind))
@@ -71,10 +73,11 @@ def test_every_transition_is_allowed_or_refused_as_specified(status, action, act
         assert refused.value.message  # a sentence for the person who tried
 
 
-def test_terminal_statuses_allow_nothing():
+def test_terminal_statuses_allow_nothing_but_a_new_private_link():
     for status in (S.CLOSED, S.REJECTED, S.FORWARDED):
         for kind in ActorKind:
-            assert workflow.allowed_actions(status, kind) == []
+            expected = [Action.NEW_KEY] if kind == REP else []
+            assert workflow.allowed_actions(status, kind) == expected
 
 
 @pytest.mark.parametrize("held_in", [S.RECEIVED, S.ROUTED, S.IN_PROGRESS, S.REOPENED])
