@@ -187,6 +187,23 @@ def _chain(agency: Agency, by_id: dict[int | None, Agency]) -> list[Agency]:
     return chain
 
 
+@main.group("attachments")
+def attachments_group() -> None:
+    """Lampiran pengaduan."""
+
+
+@attachments_group.command("strip-metadata")
+def attachments_strip_metadata() -> None:
+    """Simpan ulang foto lama tanpa metadata (EXIF: lokasi GPS, nomor seri kamera, pemilik)."""
+    from lapor.services.attachments import strip_stored_photos
+
+    result = strip_stored_photos(_settings())
+    click.echo(f"Foto diperiksa: {result.checked}, dibersihkan: {result.cleaned}.")
+    if result.undecodable:
+        ids = ", ".join(str(i) for i in result.undecodable)
+        click.echo(f"Tidak dapat dibaca sebagai gambar (dibiarkan): lampiran {ids}.")
+
+
 @main.group("complaint")
 def complaint_group() -> None:
     """Lihat pengaduan."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import secrets
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -321,18 +322,19 @@ def _fresh(complaint: Complaint) -> Complaint:
 @limiter.limit("5/minute;20/hour", methods=["POST"])
 def new_link():
     """Ask for a new private link by email: the code and the email on file."""
+    page = partial(render_template, "new_link.html", email_enabled=_settings().email_enabled)
     if request.method == "GET":
-        return render_template("new_link.html", values={}, errors={}, sent=False)
+        return page(values={}, errors={}, sent=False)
     values = {"kode": request.form.get("kode", ""), "email": request.form.get("email", "")}
     code = tracking.normalize(values["kode"])
     # Which fields are wrong; the page words each problem in the visitor's language.
     errors = {"kode": code is None, "email": "@" not in values["email"]}
     if any(errors.values()):
-        return render_template("new_link.html", values=values, errors=errors, sent=False), 422
+        return page(values=values, errors=errors, sent=False), 422
     sent = reporter.send_new_link(_settings(), code, values["email"], now=utcnow())
     # The log may say what happened; the page must not.
     log.info("new private link for %s: %s", code, "sent" if sent else "no match")
-    return render_template("new_link.html", values={}, errors={}, sent=True)
+    return page(values={}, errors={}, sent=True)
 
 
 @bp.get("/pengaduan")

@@ -192,6 +192,14 @@ def test_only_the_reporters_browser_can_rate(browser, site, settings, tmp_path):
     assert stranger.query_selector("input[name=rating]") is None
     assert stranger.query_selector("#public-view") is not None
     stranger.screenshot(path=str(tmp_path / "stranger-1280.png"), full_page=True)
+    stranger.set_viewport_size({"width": 360, "height": 740})
+    stranger.click("text=Tautan pribadi hilang?")
+    stranger.fill("#kode", tracking.display(code))
+    stranger.fill("#email", "bukan-pelapornya@example.id")
+    stranger.click("text=Kirim tautan baru")
+    stranger.wait_for_selector("#sent")
+    assert stranger.evaluate("document.documentElement.scrollWidth") <= 360
+    stranger.screenshot(path=str(tmp_path / "new-link-360.png"), full_page=True)
 
     page.goto(f"{site}/lacak/{tracking.display(code)}")
     page.wait_for_selector("#rating-closes")

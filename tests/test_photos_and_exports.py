@@ -4,6 +4,7 @@ refused, and exported CSV cells can never run as spreadsheet formulas."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from datetime import UTC, datetime
@@ -127,3 +128,43 @@ def test_the_queue_export_defuses_a_formula_title_and_keeps_empty_cells(settings
     assert cells["kode"] == f"{code[:5]}-{code[5:]}"
     assert cells["judul"] == '\'=HYPERLINK("http://x")'
     assert cells["opd"] == ""  # still waiting for verification: no OPD, and no stray quote
+
+
+def test_photos_stored_before_are_stripped_once_by_the_command(app, session, settings, store):
+    from lapor.cli import main
+
+    with_gps, pdf = jpeg_with_gps((30, 20)), b"%PDF-1.4 surat"
+    complaint = file_complaint(settings, Submission(text="Lampu jalan mati"), now=NOW).complaint
+    rows = []
+    for content, kind, extension in (
+        (with_gps, "image/jpeg", ".jpg"),
+        (pdf, "application/pdf", ".pdf"),
+    ):
+        path, digest = store.save(session, content, extension)
+        rows.append(
+            Attachment(
+                complaint_id=complaint.id,
+                filename=f"lama{extension}",
+                content_type=kind,
+                size=len(content),
+                sha256=digest,
+                path=path,
+                created_at=NOW,
+            )
+        )
+    session.add_all(rows)
+    session.commit()
+    old_photo = settings.attachments_dir / rows[0].path
+    runner = app.test_cli_runner()
+    first = runner.invoke(main, ["attachments", "strip-metadata"])
+    assert first.exit_code == 0, first.output
+    assert "diperiksa: 1, dibersihkan: 1" in first.output
+    session.expire_all()
+    photo, document = session.exec(select(Attachment).order_by(Attachment.id)).all()
+    content = (settings.attachments_dir / photo.path).read_bytes()
+    assert_no_metadata(content)
+    assert photo.size == len(content) and photo.sha256 == hashlib.sha256(content).hexdigest()
+    assert not old_photo.exists()  # the file with the GPS position is gone
+    assert (settings.attachments_dir / document.path).read_bytes() == pdf  # PDFs untouched
+    again = runner.invoke(main, ["attachments", "strip-metadata"])
+    assert "diperiksa: 1, dibersihkan: 0" in again.output

@@ -423,7 +423,7 @@ def test_a_new_link_form_refuses_a_bad_code_and_needs_email_delivery(app, settin
     sent = client.post(
         "/lacak/kunci", data={"csrf_token": token, "kode": code, "email": "siti@example.id"}
     )
-    assert sent.status_code == 200
+    assert sent.status_code == 200 and 'id="no-email"' in sent.get_data(as_text=True)
     assert app.test_client().get(link).status_code == 303
 
 
