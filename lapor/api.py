@@ -223,12 +223,10 @@ def get_complaint(code: str):
     if complaint is None:
         return error_response(404, "not_found", "Pengaduan dengan kode tersebut tidak ditemukan.")
     settings = current_app.extensions["lapor.settings"]
-    reporter = False
-    if not _has_no_key():
-        if not _proof().admits(settings, session, complaint):
-            return _not_the_reporter(complaint)
-        reporter = True
-    return jsonify(complaint_view(session, complaint, settings.tz, reporter=reporter))
+    own = not _has_no_key()
+    if own and not _proof().admits(settings, session, complaint):
+        return _not_the_reporter(complaint)
+    return jsonify(complaint_view(session, complaint, settings.tz, reporter=own))
 
 
 def _proof() -> KeyProof:

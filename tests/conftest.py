@@ -213,3 +213,13 @@ def routed_settings(settings, trained_models):
     """Settings whose data directory holds the sample model."""
     shutil.copytree(trained_models, settings.data_dir / "models")
     return settings
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on loopback, keeping every message it accepts."""
+    from fakes import FakeSmtp
+
+    server = FakeSmtp().start()
+    yield server
+    server.stop()

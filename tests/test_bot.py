@@ -115,6 +115,23 @@ def text(value: str) -> dict:
     return message(text=value)
 
 
+def reply_to(telegram: FakeTelegram, bots_text: str, words: str, sender=None) -> dict:
+    """The user's answer, by Telegram's reply, to a message of the bot's."""
+    update = message(
+        text=words,
+        reply_to_message={
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": CHAT, "type": "private"},
+            "from": telegram._bot_user(),
+            "text": bots_text,
+        },
+    )
+    if sender is not None:
+        update["message"]["from"] = sender
+    return update
+
+
 def press(data: str) -> dict:
     origin = {
         "message_id": next(_message_ids),
@@ -310,18 +327,7 @@ def test_a_question_is_pushed_and_a_reply_resumes_the_clock(bot, telegram, bot_s
     assert "Menunggu keterangan pelapor" in question
 
     before = len(telegram.texts())
-    telegram.push(
-        message(
-            text="Depan rumah nomor 12, dekat masjid",
-            reply_to_message={
-                "message_id": 1,
-                "date": int(time.time()),
-                "chat": {"id": CHAT, "type": "private"},
-                "from": telegram._bot_user(),
-                "text": question,
-            },
-        )
-    )
+    telegram.push(reply_to(telegram, question, "Depan rumah nomor 12, dekat masjid"))
     telegram.wait_for_text("sudah diteruskan ke OPD", after=before)
     [complaint] = complaints(bot_settings)
     assert complaint.status == ComplaintStatus.ROUTED
@@ -371,27 +377,12 @@ def test_the_reporter_reopens_in_the_chat_with_a_reason(bot, telegram, bot_setti
     shown = f"{code[:5]}-{code[5:]}"
     question = say(telegram, press(f"reopen:{shown}"), "belum selesai?")
     assert json.loads(telegram.sent()[-1]["reply_markup"])["force_reply"] is True
-
-    def answer(words: str, sender: dict | None = None) -> dict:
-        update = message(
-            text=words,
-            reply_to_message={
-                "message_id": 1,
-                "date": int(time.time()),
-                "chat": {"id": CHAT, "type": "private"},
-                "from": telegram._bot_user(),
-                "text": question,
-            },
-        )
-        if sender:
-            update["message"]["from"] = sender
-        return update
-
     stranger = {"id": 999, "is_bot": False, "first_name": "X"}
-    say(telegram, answer("Lampunya mati lagi", stranger), "bukan milik akun Telegram Anda")
-    say(telegram, answer("mati"), "minimal 10 karakter")
+    from_stranger = reply_to(telegram, question, "Lampunya mati lagi", sender=stranger)
+    say(telegram, from_stranger, "bukan milik akun Telegram Anda")
+    say(telegram, reply_to(telegram, question, "mati"), "minimal 10 karakter")
     assert complaints(bot_settings)[0].status == ComplaintStatus.RESOLVED
-    say(telegram, answer("Lampunya mati lagi sejak semalam"), "dibuka kembali")
+    say(telegram, reply_to(telegram, question, "Lampunya mati lagi sejak semalam"), "dibuka")
     [complaint] = complaints(bot_settings)
     assert complaint.status == ComplaintStatus.REOPENED
 

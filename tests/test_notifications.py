@@ -34,13 +34,6 @@ def telegram():
 
 
 @pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def wired(settings: Settings, telegram: FakeTelegram, smtp: FakeSmtp, monkeypatch) -> Settings:
     """Settings with Telegram and email on, and the same in the environment the jobs read."""
     wired = settings.with_overrides(

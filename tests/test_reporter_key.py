@@ -17,7 +17,6 @@ from lapor import create_app, db
 from lapor.domain import reporter_key, tracking, workflow
 from models import ActorKind, Complaint, ComplaintStatus, Feedback, Notification
 
-from fakes import FakeSmtp
 from support import act_on, export_settings, work
 
 STAFF = workflow.Actor(ActorKind.STAFF)
@@ -352,13 +351,6 @@ def _every_stored_value(settings) -> str:
 
 
 # --- a new private link by email -----------------------------------------------------------
-
-
-@pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ email to the reporter), or, for a complaint filed through the bot, the Telegram 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,8 +19,6 @@ from lapor.domain.errors import DomainError
 from lapor.public import find_complaint
 from lapor.settings import Settings
 from models import Complaint, Reporter
-
-log = logging.getLogger(__name__)
 
 
 class UnknownComplaint(DomainError):
@@ -73,9 +70,7 @@ def _own(settings: Settings, session: Session, raw_code: str, proof: Proof) -> C
     if complaint is None:
         raise UnknownComplaint()
     if not proof.admits(settings, session, complaint):
-        # The code only: never the credential, which could be a reporter's real key mistyped.
-        log.warning("reporter proof refused for complaint %s", complaint.tracking_code)
-        raise proof.refusal()
+        raise proof.refusal()  # the channel logs it, with the client's address
     return complaint
 
 
