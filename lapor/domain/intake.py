@@ -24,9 +24,7 @@ from lapor.domain.files import (
     sniff,
     without_metadata,
 )
-from lapor.domain.inserts import insert_new_rows
 from lapor.domain.notices import Notices
-from lapor.domain.rows import new_row
 from lapor.domain.text import clean_text
 from lapor.region import Gazetteer
 from lapor.storage import AttachmentStore
@@ -151,8 +149,7 @@ def submit(
     # Looked up before the complaint joins the session, so the query flushes nothing.
     agency = _auto_agency(session, decision, agencies)
     given, given_hash = _reporter_key(secret, key, fingerprint)
-    complaint = new_row(
-        Complaint,
+    complaint = Complaint(
         tracking_code=tracking.new_code(),
         reporter_key_hash=given_hash,
         title=clean.title,
@@ -212,7 +209,7 @@ def submit(
                 key=key, fingerprint=fingerprint, complaint_id=complaint.id, created_at=now
             )
         )
-    insert_new_rows(session)
+    session.flush()
     return IntakeResult(complaint, created=True, agency=agency, reporter_key=given)
 
 

@@ -16,7 +16,6 @@ from sqlmodel import Session
 
 from lapor.domain import outbox, tracking, workflow
 from lapor.domain.deadlines import next_deadline
-from lapor.domain.rows import new_row
 from lapor.timefmt import human
 from models import Agency, Channel, Complaint, ComplaintEvent, Notification, Reporter
 from models import NotificationStatus as N
@@ -184,8 +183,7 @@ class Notices:
         reporter: Reporter | None = None,
     ) -> Notification:
         inapp = channel == "inapp"
-        return new_row(
-            Notification,
+        return Notification(
             **workflow.complaint_link(complaint),
             kind=event.action,
             agency_id=agency.id if agency else None,

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from lapor.domain.rows import new_row
 from models import Notification, Outbox
 
 PENDING_KEY = "lapor.outbox"  # session.info: rows this transaction wrote, relayed after commit
@@ -24,7 +23,7 @@ def schedule(session: Session, job: str, *args: object, now: datetime) -> Outbox
 
 def schedule_delivery(session: Session, job: str, notification: Notification, *, now: datetime):
     """Write the delivery of a notification (its id is known once the session flushes)."""
-    row = new_row(Outbox, job=job, notification=notification, created_at=now)
+    row = Outbox(job=job, notification=notification, created_at=now)
     session.add(row)
     session.info.setdefault(PENDING_KEY, []).append(row)
     return row

@@ -16,7 +16,6 @@ from sqlmodel import Session
 from lapor.domain import reporter_key
 from lapor.domain.deadlines import Deadlines, stage_deadline
 from lapor.domain.errors import DomainError, InvalidTransition
-from lapor.domain.rows import new_row
 from lapor.domain.text import clean_text
 from models import ActorKind, Agency, Complaint, ComplaintEvent, RoutingExample
 from models import ComplaintStatus as S
@@ -225,8 +224,7 @@ def apply(
     complaint.updated_at = now
     if deadlines is not None:
         deadlines.schedule(complaint)
-    event = new_row(
-        ComplaintEvent,
+    event = ComplaintEvent(
         **complaint_link(complaint),
         at=now,
         actor_kind=actor.kind,
@@ -300,8 +298,7 @@ def record_submission(
     notices: Notices | None = None,
 ) -> ComplaintEvent:
     """The first event of every complaint: it came in (with the category a client chose)."""
-    event = new_row(
-        ComplaintEvent,
+    event = ComplaintEvent(
         **complaint_link(complaint),
         at=now,
         actor_kind=actor.kind,
