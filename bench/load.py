@@ -9,7 +9,7 @@ over loopback with a mix of: filing (the JSON API, half with an email address), 
 verifiers disposing triaged complaints and officers answering theirs (the staff API), while
 the SLA sweep runs every two seconds. Then it waits for the queues to drain and checks that
 every accepted complaint is stored exactly once with its audit trail, every staff action that
-was acknowledged is in that trail, the outbox is empty and every email went out once.
+was acknowledged is in that trail, no delivery is left to make and every email went out once.
 Prints JSON: per operation count, throughput, p50/p99 and errors, and the checks.
 """
 
@@ -42,9 +42,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 from intake import free_port, start_gunicorn  # noqa: E402
 
 from bench.scratch import scratch_database  # noqa: E402
-from lapor import accounts, db, outbox, region, sla  # noqa: E402
+from lapor import accounts, db, deliveries, region, sla  # noqa: E402
+from lapor.domain import delivery  # noqa: E402
 from lapor.settings import Settings  # noqa: E402
-from models import Complaint, ComplaintEvent, Notification, Outbox  # noqa: E402
+from models import Complaint, ComplaintEvent, Notification  # noqa: E402
 
 from fakes import FakeSmtp  # noqa: E402
 
@@ -265,15 +266,15 @@ def _sweep_every(settings: Settings, stop: threading.Event, interval: float) -> 
 
 
 def _drain(settings: Settings, timeout: float) -> bool:
-    """Wait until the outbox is relayed and the queues are empty."""
+    """Wait until every delivery is made and the queues are empty."""
     from rq import Queue
 
     connection = redis.Redis.from_url(REDIS_URL)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        sla.sweep(settings, datetime.now(UTC) + outbox.GRACE)  # relay any leftover
+        sla.sweep(settings, datetime.now(UTC) + delivery.GRACE)  # enqueue any leftover
         with db.session_scope(settings) as session:
-            backlog = outbox.backlog(session)
+            backlog = deliveries.backlog(session)
         queued = sum(Queue(q, connection=connection).count for q in ("lapor-high",))
         started = Queue("lapor-high", connection=connection).started_job_registry.count
         if backlog == 0 and queued == 0 and started == 0:
@@ -307,9 +308,7 @@ def _check(settings: Settings, shared: Shared, smtp: FakeSmtp) -> dict:
             .where(Notification.channel == "email")
             .group_by(Notification.status)
         ).all()
-        backlog = session.execute(
-            sa.select(sa.func.count()).select_from(Outbox).where(Outbox.relayed_at.is_(None))
-        ).scalar_one()
+        backlog = deliveries.backlog(session)
     emails = {str(status): count for status, count in emails}
     # A reporter gets one email per status change: the same subject twice is a double.
     received = Counter((m["X-Rcpt-To"], m["Subject"]) for m in smtp.messages)
@@ -325,7 +324,7 @@ def _check(settings: Settings, shared: Shared, smtp: FakeSmtp) -> dict:
         "emails": emails,
         "emails_received": sum(received.values()),
         "no_email_twice": all(n == 1 for n in received.values()),
-        "outbox_backlog": backlog,
+        "deliveries_left": backlog,
     }
 
 

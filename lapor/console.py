@@ -189,7 +189,7 @@ def take_action(code: str):
             duplicate_code=form.get("duplicate_of") or None,
             forwarded_to=form.get("forwarded_to") or None,
         )
-        db.commit_request_session(session)
+        session.commit()
     except DomainError as error:
         session.rollback()
         session.refresh(found)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, create_engine
 
-from lapor.domain.outbox import PENDING_KEY
+from lapor.delivery_queue import SETTINGS_KEY
 from lapor.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -93,16 +93,13 @@ def dispose_all() -> None:
 def session_scope(settings: Settings) -> Iterator[Session]:
     """A session that commits when the block ends normally and rolls back otherwise."""
     with Session(engine_for(settings.database_url), expire_on_commit=False) as session:
+        session.info[SETTINGS_KEY] = settings
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
-    if session.info.get(PENDING_KEY):
-        from lapor import outbox  # the relay itself opens sessions here
-
-        outbox.relay_committed(settings, session)
 
 
 # Conflicts that a fresh attempt resolves: a concurrent insert of the same unique key (the
@@ -151,16 +148,8 @@ def get_session() -> Session:
     if "db_session" not in g:
         settings: Settings = current_app.extensions["lapor.settings"]
         g.db_session = Session(engine_for(settings.database_url), expire_on_commit=False)
+        g.db_session.info[SETTINGS_KEY] = settings
     return g.db_session
-
-
-def commit_request_session(session: Session) -> None:
-    """Commit the request's work, then relay the jobs it wrote to RQ."""
-    session.commit()
-    if session.info.get(PENDING_KEY):
-        from lapor import outbox
-
-        outbox.relay_committed(current_app.extensions["lapor.settings"], session)
 
 
 def _close_request_session(_exc: BaseException | None) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from lapor import broker
@@ -24,11 +25,12 @@ class JobPolicy:
 
 
 RETRAIN = JobPolicy(LOW, timeout=1800, retries=2, intervals=(300, 1800))
-# A message that did not go out is tried again with growing pauses, for about a day.
-NOTIFY = JobPolicy(HIGH, timeout=60, retries=6, intervals=(10, 60, 300, 1800, 7200, 21600))
+# One delivery attempt: its row says when the next one is due (lapor.domain.delivery).
+NOTIFY = JobPolicy(HIGH, timeout=60, retries=0, intervals=())
 SWEEP = JobPolicy(HIGH, timeout=300, retries=0, intervals=())
-# The jobs the outbox may hold, by the name it stores.
-OUTBOX_POLICIES = {"workers.notify.deliver": NOTIFY}
+DELIVER = "workers.notify.deliver"
+# A job that is still to run, or running: enqueueing the delivery again would be a repeat.
+WAITING = frozenset({"queued", "started", "deferred", "scheduled"})
 
 
 def _enqueue(settings: Settings, policy: JobPolicy, func: str, *args, job_id: str | None = None):
@@ -45,12 +47,23 @@ def _enqueue(settings: Settings, policy: JobPolicy, func: str, *args, job_id: st
     )
 
 
-def enqueue_outbox_job(settings: Settings, job: str, args: list, outbox_id: int) -> Job:
-    """Queue a job the outbox held; its id follows the outbox row, so a relay twice is one job."""
-    policy = OUTBOX_POLICIES.get(job)
-    if policy is None:
-        raise ValueError(f"job not allowed in the outbox: {job}")
-    return _enqueue(settings, policy, job, *args, job_id=f"outbox-{outbox_id}")
+def delivery_job_id(notification_id: int) -> str:
+    return f"notify-{notification_id}"
+
+
+def enqueue_delivery(settings: Settings, notification_id: int) -> Job:
+    """Queue one attempt at delivering a notification; the job's id follows the row."""
+    job_id = delivery_job_id(notification_id)
+    return _enqueue(settings, NOTIFY, DELIVER, notification_id, job_id=job_id)
+
+
+def delivery_waiting(settings: Settings, notification_id: int) -> bool:
+    """Whether the row's delivery job is still queued or running."""
+    try:
+        job = Job.fetch(delivery_job_id(notification_id), connection=broker.connect(settings))
+    except NoSuchJobError:
+        return False
+    return job.get_status() in WAITING
 
 
 def enqueue_sweep(settings: Settings) -> Job:

@@ -1,6 +1,6 @@
 """The operators' view of the background machinery: RQ queues, workers and failed jobs, the
-cron schedulers, the outbox and failed notifications (an rq-dashboard of our own, in Bahasa
-Indonesia, behind the admin sign-in)."""
+cron schedulers, the deliveries still to make and failed notifications (an rq-dashboard of
+our own, in Bahasa Indonesia, behind the admin sign-in)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlmodel import select
 
-from lapor import accounts, db, jobs, outbox
+from lapor import accounts, db, deliveries, jobs
 from lapor.auth import roles_required
 from lapor.broker import get_redis
 from lapor.domain.errors import DomainError
@@ -53,7 +53,7 @@ def queues():
         "admin_queues.html",
         machinery=machinery,
         redis_error=redis_error,
-        backlog=outbox.backlog(session),
+        backlog=deliveries.backlog(session),
         failed_notices=failed_notices,
     )
 
@@ -153,7 +153,7 @@ def users():
                 full_name=form.get("full_name", "")[:120],
                 now=utcnow(),
             )
-            db.commit_request_session(session)
+            session.commit()
             created = (user.username, password)
         except DomainError as failure:
             session.rollback()
@@ -170,11 +170,11 @@ def user_action(user_id: int, what: str):
     try:
         if what == "sandi":
             password = accounts.reset_password(session, user_id)
-            db.commit_request_session(session)
+            session.commit()
             user = session.get(User, user_id)
             return _users_page(created=(user.username, password))
         accounts.set_active(session, user_id, what == "aktifkan")
-        db.commit_request_session(session)
+        session.commit()
     except DomainError:
         session.rollback()
         abort(404)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from lapor import db, outbox
+from lapor import db, deliveries
 from lapor.casework import deadlines_for, notices_for
 from lapor.domain.sweep import SweepResult, sweep_batch
 from lapor.settings import Settings
@@ -18,8 +18,8 @@ MAX_BATCHES = 200
 
 
 def sweep(settings: Settings, now: datetime, batch: int = BATCH) -> SweepResult:
-    """Sweep everything due at `now`, one committed transaction per batch, then relay the
-    outbox rows an earlier run or an outage left behind."""
+    """Sweep everything due at `now`, one committed transaction per batch, then enqueue the
+    deliveries that are due (retries, and what an outage or a dead worker left behind)."""
     deadlines, notices = deadlines_for(settings), notices_for(settings)
     total = SweepResult()
     for _ in range(MAX_BATCHES):
@@ -29,7 +29,7 @@ def sweep(settings: Settings, now: datetime, batch: int = BATCH) -> SweepResult:
         total.add(result)
         if result.looked_at < batch:
             break
-    relayed = outbox.relay_pending(settings, now)
-    if total.looked_at or relayed:
-        log.info("sweep at %s: %s, relayed %d", now.isoformat(), dict(total.actions), relayed)
+    enqueued = deliveries.enqueue_due(settings, now)
+    if total.looked_at or enqueued:
+        log.info("sweep at %s: %s, deliveries %d", now.isoformat(), dict(total.actions), enqueued)
     return total

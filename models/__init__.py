@@ -34,7 +34,6 @@ __all__ = [
     "IntakeRequest",
     "Notification",
     "NotificationStatus",
-    "Outbox",
     "Reporter",
     "Role",
     "RoutingExample",
@@ -263,35 +262,16 @@ class Notification(SQLModel, table=True):
     address: str | None = Field(default=None, max_length=254)
     subject: str = Field(max_length=200)
     body: str = Field(sa_type=sa.Text)
+    # The delivery's whole state (lapor.domain.delivery): the row is the queue.
     status: NotificationStatus = Field(sa_type=enum_type(NotificationStatus), index=True)
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
+    next_attempt_at: datetime | None = _timestamp(index=True)
     created_at: datetime = _timestamp(nullable=False)
     sent_at: datetime | None = _timestamp()
     read_at: datetime | None = _timestamp()
 
     complaint: Complaint | None = Relationship(sa_relationship=relationship("Complaint"))
-
-
-class Outbox(SQLModel, table=True):
-    """A job written in the transaction that needs it, relayed to RQ once committed."""
-
-    __tablename__ = "outbox"
-
-    id: int | None = Field(default=None, primary_key=True)
-    job: str = Field(max_length=120)
-    args: list[Any] = Field(default_factory=list, sa_type=sa.JSON)
-    # A delivery's notification: the job's argument, known once the batch is flushed.
-    notification_id: int | None = Field(default=None, foreign_key="notification.id")
-    created_at: datetime = _timestamp(nullable=False)
-    relayed_at: datetime | None = _timestamp(index=True)
-
-    notification: Notification | None = Relationship(sa_relationship=relationship("Notification"))
-
-    @property
-    def job_args(self) -> list[Any]:
-        """What the job is called with: its stored arguments, or the notification's id."""
-        return list(self.args) if self.args else [self.notification_id]
 
 
 class ApiToken(SQLModel, table=True):

@@ -52,6 +52,7 @@ class AgencyKind(StrEnum):
 
 class NotificationStatus(StrEnum):
     PENDING = "pending"  # to deliver (Telegram, email)
-    RETRYING = "retrying"  # a delivery failed; RQ tries again later
+    SENDING = "sending"  # an attempt is under way (until next_attempt_at: then due again)
+    RETRYING = "retrying"  # an attempt failed; the next is due at next_attempt_at
     SENT = "sent"  # delivered, or an in-app notice stored
     FAILED = "failed"  # every retry failed: shown to supervisors

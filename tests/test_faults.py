@@ -8,10 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from lapor import accounts, create_app, db, outbox, sla
+from lapor import accounts, create_app, db, deliveries, jobs, sla
+from lapor.domain import delivery
 from lapor.embedded_redis import EmbeddedRedis
 from lapor.timefmt import utcnow
-from models import Complaint, ComplaintEvent, Outbox, Role
+from models import Complaint, ComplaintEvent, Notification, NotificationStatus, Role
 
 BODY = {
     "text": "Jalan berlubang di depan SDN 2 Menteng, sudah tiga bulan",
@@ -41,15 +42,16 @@ def test_the_web_app_takes_complaints_and_sign_ins_while_redis_is_down(settings,
     page = client.get("/admin/antrean").get_data(as_text=True)
     assert "Redis tidak dapat dihubungi" in page  # the operators see the outage
     with Session(db.engine_for(local.database_url)) as session:
-        assert outbox.backlog(session) == 1  # the receipt email waits for Redis
+        assert deliveries.backlog(session) == 1  # the receipt email waits for Redis
 
     server = EmbeddedRedis(tmp_path / "redis").start()
     try:
-        later = utcnow() + outbox.GRACE
+        later = utcnow() + delivery.GRACE
         sla.sweep(local, later)
         with Session(db.engine_for(local.database_url)) as session:
-            assert outbox.backlog(session) == 0
-            assert session.exec(select(Outbox)).one().relayed_at is not None
+            row = session.exec(select(Notification)).one()
+        assert row.status == NotificationStatus.PENDING  # no worker here: queued, not sent
+        assert jobs.delivery_waiting(local, row.id)
     finally:
         server.stop()
 
@@ -90,8 +92,8 @@ def test_a_dropped_database_connection_fails_cleanly_and_the_next_request_works(
 @pytest.mark.slow
 def test_a_worker_killed_mid_job_has_its_job_retried_and_done_once(settings, monkeypatch):
     """A delivery hangs on an SMTP server that never greets; the worker is killed with
-    SIGKILL mid-job; RQ's cleanup of abandoned jobs retries it; a healthy worker sends the
-    email once."""
+    SIGKILL mid-job; once the attempt's lease has passed the sweep enqueues it again; a
+    healthy worker sends the email once."""
     import os
     import signal
     import socket
@@ -117,8 +119,6 @@ def test_a_worker_killed_mid_job_has_its_job_retried_and_done_once(settings, mon
     hanging = settings.with_overrides(
         {"smtp_host": "127.0.0.1", "smtp_port": mute.getsockname()[1], "smtp_security": "none"}
     )
-    quick = jobs.JobPolicy(jobs.HIGH, timeout=120, retries=1, intervals=(0,))
-    monkeypatch.setitem(jobs.OUTBOX_POLICIES, "workers.notify.deliver", quick)
     export_settings(monkeypatch, hanging)
     rq = Path(sys.executable).parent / "rq"
     worker = subprocess.Popen(
@@ -134,7 +134,9 @@ def test_a_worker_killed_mid_job_has_its_job_retried_and_done_once(settings, mon
         file_complaint(hanging, submission, now=utcnow())
         connection = broker.connect(hanging)
         queue = Queue(jobs.HIGH, connection=connection)
-        job_id = "outbox-1"
+        with Session(db.engine_for(settings.database_url)) as session:
+            [email] = session.exec(select(Notification).where(Notification.channel == "email"))
+        job_id = jobs.delivery_job_id(email.id)
         deadline = time.monotonic() + 30
         while Job.fetch(job_id, connection=connection).get_status() != "started":
             assert time.monotonic() < deadline, "the worker never started the job"
@@ -146,6 +148,10 @@ def test_a_worker_killed_mid_job_has_its_job_retried_and_done_once(settings, mon
         queue.started_job_registry.cleanup(time.time() + 600)
         healthy = hanging.with_overrides({"smtp_port": smtp.port})
         export_settings(monkeypatch, healthy)
+        sla.sweep(healthy, utcnow())  # the attempt still holds the row: nothing enqueued
+        work(healthy)
+        assert smtp.messages == []
+        sla.sweep(healthy, utcnow() + delivery.LEASE)  # the lease has passed
         work(healthy)
         with Session(db.engine_for(settings.database_url)) as session:
             [row] = session.exec(select(Notification).where(Notification.channel == "email"))

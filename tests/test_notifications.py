@@ -7,15 +7,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from lapor import db, jobs, outbox, sla
+from lapor import db, deliveries, jobs, sla
+from lapor.domain import delivery
 from lapor.domain.intake import Submission
 from lapor.embedded_redis import EmbeddedRedis
 from lapor.filing import file_complaint
 from lapor.settings import Settings
-from models import Agency, Channel, Complaint, Notification, NotificationStatus, Outbox
+from lapor.timefmt import utcnow
+from models import Agency, Channel, Complaint, Notification, NotificationStatus
 
 from fakes import FakeSmtp, FakeTelegram
 from support import export_settings, route_to, work
@@ -123,13 +124,36 @@ def test_a_reporter_from_telegram_hears_back_in_telegram(wired, telegram):
     assert "Diteruskan ke OPD" in to_reporter[0]["text"]
 
 
+def retry_due(settings: Settings, rounds: int) -> None:
+    """What the cron's sweep does for deliveries every minute, `rounds` times, with a worker."""
+    for _ in range(rounds):
+        deliveries.enqueue_due(settings, utcnow())
+        work(settings)
+
+
+def test_a_failed_attempt_waits_longer_each_time_then_gives_up():
+    row = Notification(status=NotificationStatus.SENDING, attempts=1)
+    pauses = []
+    while row.status != NotificationStatus.FAILED:
+        delivery.failed(row, "SMTP: timeout", MONDAY)
+        pauses.append(row.next_attempt_at and row.next_attempt_at - MONDAY)
+        row.attempts += 1
+    assert pauses == [*delivery.RETRY_INTERVALS, None]
+    assert pauses[0] == timedelta(seconds=10) and sum(pauses[:-1], timedelta()) > timedelta(hours=8)
+    delivery.delivered(row, MONDAY)
+    assert (row.status, row.last_error, row.next_attempt_at) == ("sent", None, None)
+
+
 def test_a_failed_delivery_is_retried_and_recorded(wired, telegram, monkeypatch):
-    quick = jobs.JobPolicy(jobs.HIGH, timeout=30, retries=1, intervals=(0,))
-    monkeypatch.setitem(jobs.OUTBOX_POLICIES, "workers.notify.deliver", quick)
+    monkeypatch.setattr(delivery, "RETRY_INTERVALS", (timedelta(0),))
     telegram.failures_left = 1
     code = file(wired)
     route(wired, code)
     work(wired)
+    [row] = [n for n in notifications(wired) if n.channel == "telegram"]
+    assert row.status == NotificationStatus.RETRYING and row.attempts == 1
+    assert "Bad Gateway" in row.last_error
+    retry_due(wired, rounds=1)
     [row] = [n for n in notifications(wired) if n.channel == "telegram"]
     assert row.status == NotificationStatus.SENT
     assert row.attempts == 2
@@ -139,12 +163,12 @@ def test_a_failed_delivery_is_retried_and_recorded(wired, telegram, monkeypatch)
 def test_a_delivery_that_keeps_failing_is_marked_failed_with_its_error(
     wired, telegram, monkeypatch
 ):
-    quick = jobs.JobPolicy(jobs.HIGH, timeout=30, retries=2, intervals=(0, 0))
-    monkeypatch.setitem(jobs.OUTBOX_POLICIES, "workers.notify.deliver", quick)
+    monkeypatch.setattr(delivery, "RETRY_INTERVALS", (timedelta(0), timedelta(0)))
     telegram.failures_left = 99
     code = file(wired)
     route(wired, code)
     work(wired)
+    retry_due(wired, rounds=3)  # the third round finds nothing left to try
     [row] = [n for n in notifications(wired) if n.channel == "telegram"]
     assert row.status == NotificationStatus.FAILED
     assert row.attempts == 3
@@ -174,32 +198,42 @@ def test_a_redis_outage_loses_nothing(wired, smtp, tmp_path, monkeypatch):
     code = file(local, email="warga@example.id")  # commits although Redis is down
     with Session(db.engine_for(local.database_url)) as session:
         assert session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
-        assert outbox.backlog(session) == 1
+        assert deliveries.backlog(session) == 1
     [row] = [n for n in notifications(local) if n.channel == "email"]
     assert row.status == NotificationStatus.PENDING
 
     server = EmbeddedRedis(tmp_path / "redis").start()
     try:
         later = MONDAY + timedelta(minutes=2)
-        sla.sweep(local, later)  # the cron's sweep relays what the outage left behind
+        sla.sweep(local, later)  # the cron's sweep enqueues what the outage left behind
         work(local)
     finally:
         server.stop()
     with Session(db.engine_for(local.database_url)) as session:
-        assert outbox.backlog(session) == 0
+        assert deliveries.backlog(session) == 0
     [row] = [n for n in notifications(local) if n.channel == "email"]
     assert row.status == NotificationStatus.SENT
     assert [m["X-Rcpt-To"] for m in smtp.messages] == ["warga@example.id"]
 
 
-def test_a_job_relayed_twice_is_delivered_once(wired, smtp):
+def test_a_delivery_enqueued_twice_is_delivered_once(wired, smtp):
     file(wired, email="warga@example.id")
-    with Session(db.engine_for(wired.database_url)) as session:
-        session.exec(sa.update(Outbox).values(relayed_at=None))  # as if the mark was lost
-        session.commit()
-    outbox.relay_pending(wired, MONDAY + timedelta(minutes=5))
+    [row] = [n for n in notifications(wired) if n.channel == "email"]
+    jobs.enqueue_delivery(wired, row.id)  # a second job for the same row, as a repeat would
+    deliveries.enqueue_due(wired, MONDAY + timedelta(minutes=5))  # already queued: no third
     work(wired)
     assert len(smtp.messages) == 1
+    [row] = [n for n in notifications(wired) if n.channel == "email"]
+    assert row.status == NotificationStatus.SENT and row.attempts == 1
+
+
+def test_two_attempts_at_once_cannot_both_send(wired, smtp):
+    file(wired, email="warga@example.id")
+    [row] = [n for n in notifications(wired) if n.channel == "email"]
+    now = utcnow()
+    assert deliveries.claim(wired, row.id, now) is True
+    assert deliveries.claim(wired, row.id, now) is False  # the first attempt holds it
+    assert deliveries.claim(wired, row.id, now + delivery.LEASE) is True  # its worker died
 
 
 def test_secrets_stay_out_of_the_logs(wired, telegram, caplog, client, monkeypatch):

@@ -87,7 +87,7 @@ def test_the_admin_sees_queues_workers_and_failed_jobs_and_can_rerun_one(client,
     for name in jobs.QUEUES:
         assert name in text
     assert "ValueError" in text
-    assert 'id="outbox-backlog">0<' in text
+    assert 'id="delivery-backlog">0<' in text
 
     response = client.post(f"/admin/antrean/{jobs.LOW}/{job.id}/ulangi")
     assert response.status_code == 303

@@ -8,7 +8,7 @@ from workers import maintenance, routing, sla
 # sla.sweep and maintenance.remove_stale_uploads run once per period however many `rq cron`
 # processes enqueue them (workers.once); the weekly retraining does nothing the second time.
 
-# Every minute: reminders, escalations, automatic closes, and the outbox's leftovers.
+# Every minute: reminders, escalations, automatic closes, and the deliveries due.
 cron.register(sla.sweep, queue_name=jobs.HIGH, cron="* * * * *", job_timeout=jobs.SWEEP.timeout)
 
 cron.register(

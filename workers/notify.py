@@ -1,19 +1,13 @@
-"""Delivering notifications: one job per message, retried by RQ with growing pauses."""
+"""Delivering notifications: one job per attempt, as the notification row asks for."""
 
 from __future__ import annotations
 
-import logging
-
-from rq import get_current_job
-
-from lapor import db, delivery
+from lapor import db, deliveries, delivery
 from lapor.domain import reporter_key, tracking
 from lapor.settings import Settings
 from lapor.timefmt import utcnow
 from models import Complaint, Notification
-from models import NotificationStatus as N
 
-log = logging.getLogger(__name__)
 PRIVATE_LINK_INTRO = (
     "Tautan pribadi Anda untuk melihat, menjawab, menilai atau membuka kembali pengaduan ini "
     "(jangan dibagikan: siapa pun yang memegangnya dapat bertindak atas nama Anda):"
@@ -21,27 +15,23 @@ PRIVATE_LINK_INTRO = (
 
 
 def deliver(notification_id: int) -> str:
-    """Send one notification; safe to run twice (a sent one is not sent again). A failure is
-    written on the row and raised, so RQ retries; after the last retry the row says failed."""
+    """One attempt at sending a notification, if its row says one is due; safe to run twice
+    (a sent row, or one another attempt holds, is left alone). The outcome goes on the row,
+    which also says when to try again: the job itself never fails for RQ to retry."""
     settings = Settings.from_env()
+    if not deliveries.claim(settings, notification_id, utcnow()):
+        return "nothing to do"
     with db.session_scope(settings) as session:
         notification = session.get(Notification, notification_id)
-        if notification is None or notification.status == N.SENT:
-            return "nothing to do"
         channel, address = notification.channel, notification.address
         subject, body = notification.subject, _body(settings, session, notification)
         markup = _telegram_buttons(session, notification)
     try:
         _send(settings, channel, address, subject, body, markup)
     except delivery.DeliveryError as error:
-        _record_failure(settings, notification_id, str(error))
-        raise
-    with db.session_scope(settings) as session:
-        notification = session.get(Notification, notification_id)
-        notification.status = N.SENT
-        notification.attempts += 1
-        notification.sent_at = utcnow()
-        notification.last_error = None
+        deliveries.finish(settings, notification_id, utcnow(), str(error))
+        return "failed"
+    deliveries.finish(settings, notification_id, utcnow(), None)
     return "sent"
 
 
@@ -85,14 +75,3 @@ def _send(
         delivery.send_email(settings, address, subject, body)
     else:
         raise delivery.DeliveryError(f"kanal tidak dikenal: {channel}")
-
-
-def _record_failure(settings: Settings, notification_id: int, error: str) -> None:
-    job = get_current_job()
-    final = job is None or not job.retries_left
-    with db.session_scope(settings) as session:
-        notification = session.get(Notification, notification_id)
-        notification.attempts += 1
-        notification.last_error = error[:2000]
-        notification.status = N.FAILED if final else N.RETRYING
-    log.warning("notification %s: %s (%s)", notification_id, error, "final" if final else "retry")

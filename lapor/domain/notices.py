@@ -4,7 +4,8 @@ OPDs get an in-app notice for every event that needs them (a new complaint, the 
 answer, a reminder, an escalation) and, when their Telegram chat or email is configured, a
 delivery; reporters hear of every status change through the channel they came from. What goes
 to an OPD never names the reporter (anonymous or not: officers see identity, where allowed, in
-the console only). Deliveries are RQ jobs written to the outbox in the same transaction.
+the console only). A delivery is its notification row (lapor.domain.delivery), written in
+the same transaction as the change it tells of.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from lapor.domain import outbox, tracking, workflow
+from lapor.domain import tracking, workflow
 from lapor.domain.deadlines import next_deadline
 from lapor.timefmt import human
 from models import Agency, Channel, Complaint, ComplaintEvent, Notification, Reporter
 from models import NotificationStatus as N
 
-DELIVER_JOB = "workers.notify.deliver"
 EXCERPT = 300
 
 AGENCY_SUBJECTS = {
@@ -64,10 +64,7 @@ class Notices:
             *self._to_agencies(session, complaint, event, target),
             *self._to_reporter(session, complaint, event),
         ]
-        for row in rows:
-            session.add(row)
-            if row.status == N.PENDING:
-                outbox.schedule_delivery(session, DELIVER_JOB, row, now=event.at)
+        session.add_all(rows)
         return rows
 
     def _to_agencies(
@@ -195,4 +192,5 @@ class Notices:
             status=N.SENT if inapp else N.PENDING,
             created_at=event.at,
             sent_at=event.at if inapp else None,
+            next_attempt_at=None if inapp else event.at,
         )

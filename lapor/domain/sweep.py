@@ -108,8 +108,8 @@ def write_complaints(session: Session, complaints: list[Complaint]) -> None:
 
 def insert_records(session: Session) -> None:
     """INSERT the batch's audit events and in-app notices in one executemany each: nothing
-    refers to their ids, so they need no RETURNING round trips. Deliveries (with an outbox
-    row pointing at them) are left to the flush."""
+    refers to their ids, so they need no RETURNING round trips. Deliveries are left to the
+    flush: their ids are enqueued once the batch commits (lapor.delivery_queue)."""
     by_table: dict[sa.Table, list[dict]] = {}
     for record in list(session.new):
         if isinstance(record, ComplaintEvent) or (
