@@ -24,8 +24,10 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.scratch import scratch_database  # noqa: E402
-from lapor import accounts, create_app, db, region  # noqa: E402
-from lapor.settings import Settings  # noqa: E402
+from lapor import create_app
+from lapor.infra import db, region
+from lapor.infra.settings import Settings  # noqa: E402
+from lapor.services import accounts  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 PASSWORD = "bench-password-123"

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import Flask, jsonify, request
 
-from lapor import broker, create_app, db
-from lapor.settings import Settings
+from lapor import create_app
+from lapor.infra import broker, db
+from lapor.infra.settings import Settings
 
 _metadata = sa.MetaData()
 floor_table = sa.Table(

@@ -204,7 +204,7 @@ def main() -> None:
             scratch_database("lapor_intake", admin_url=env["LAPOR_DATABASE_URL"])
         )
     if not env.get("LAPOR_REDIS_URL"):
-        from lapor.embedded_redis import EmbeddedRedis
+        from lapor.infra.embedded_redis import EmbeddedRedis
 
         server = EmbeddedRedis(data_dir).start()
         env["LAPOR_REDIS_URL"] = server.url

@@ -42,9 +42,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 from intake import free_port, start_gunicorn  # noqa: E402
 
 from bench.scratch import scratch_database  # noqa: E402
-from lapor import accounts, db, deliveries, region, sla  # noqa: E402
 from lapor.domain import delivery  # noqa: E402
-from lapor.settings import Settings  # noqa: E402
+from lapor.infra import db, region  # noqa: E402
+from lapor.infra.settings import Settings  # noqa: E402
+from lapor.services import accounts, deliveries  # noqa: E402
+from lapor.services import sweep as sla  # noqa: E402
 from models import Complaint, ComplaintEvent, Notification  # noqa: E402
 
 from fakes import FakeSmtp  # noqa: E402

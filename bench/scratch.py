@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from lapor import db
+from lapor.infra import db
 
 ADMIN_URL = os.environ.get("LAPOR_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

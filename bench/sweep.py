@@ -25,8 +25,9 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.scratch import scratch_database  # noqa: E402
-from lapor import db, region, sla  # noqa: E402
-from lapor.settings import Settings  # noqa: E402
+from lapor.infra import db, region  # noqa: E402
+from lapor.infra.settings import Settings  # noqa: E402
+from lapor.services import sweep as sla
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Tuesday 10:00 WIB
 DUE = NOW - timedelta(hours=3)  # answer deadline passed this morning

@@ -32,14 +32,14 @@ from telegram.warnings import PTBUserWarning
 
 from bots import service, texts
 from bots.persistence import RedisPersistence
-from lapor import broker
 from lapor.domain.errors import DomainError, ValidationFailed
 from lapor.domain.feedback import MIN_REASON
 from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES
 from lapor.domain.intake import MAX_TEXT, MIN_TEXT, Upload
-from lapor.region import registry_for
-from lapor.settings import Settings
-from lapor.timefmt import utcnow
+from lapor.domain.timefmt import utcnow
+from lapor.infra import broker, redis_keys
+from lapor.infra.region import registry_for
+from lapor.infra.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -424,7 +424,7 @@ async def count_flood(redis: aioredis.Redis, user_id: int) -> int | None:
     # The window opens at the user's first update rather than on the clock's minute: a burst
     # that straddles a minute boundary is then still one burst, not two half-bursts that each
     # stay under the limit. SET NX EX and INCR in one transaction, so no key lives forever.
-    key = f"lapor:bot:flood:{user_id}"
+    key = redis_keys.bot_flood(user_id)
     try:
         async with redis.pipeline(transaction=True) as pipe:
             pipe.set(key, 0, ex=FLOOD_WINDOW_SECONDS, nx=True)

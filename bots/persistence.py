@@ -7,9 +7,15 @@ import json
 
 from redis import asyncio as aioredis
 from telegram.ext import BasePersistence, PersistenceInput
-from telegram.ext._utils.types import ConversationDict, ConversationKey
 
-PREFIX = "lapor:bot"
+from lapor.infra import redis_keys
+
+# What PTB's ConversationHandler keeps per conversation: a key of chat/user ids, and a state.
+# (PTB names these types only in a private module, so they are spelled out here.)
+ConversationKey = tuple[int | str, ...]
+ConversationDict = dict[ConversationKey, object]
+
+PREFIX = redis_keys.BOT_PREFIX
 
 
 class RedisPersistence(BasePersistence[dict, dict, dict]):

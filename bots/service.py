@@ -8,20 +8,20 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from lapor import db
 from lapor.domain import tracking
 from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError
 from lapor.domain.intake import Submission, Upload
 from lapor.domain.reporter_key import follow_up_url
-from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, Action
-from lapor.filing import file_complaint
-from lapor.public import find_complaint
-from lapor.region import gazetteer_for
+from lapor.domain.timefmt import human
+from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, TERMINAL, Action
+from lapor.infra import db
+from lapor.infra.region import gazetteer_for
+from lapor.infra.settings import Settings
 from lapor.services import reporter
-from lapor.settings import Settings
-from lapor.timefmt import human
-from models import Agency, Channel, Complaint, ComplaintEvent, ComplaintStatus, Reporter
+from lapor.services.filing import file_complaint
+from lapor.services.views import find_complaint
+from models import Agency, Channel, Complaint, ComplaintEvent, Reporter
 
 LIST_LIMIT = 10
 
@@ -166,7 +166,7 @@ def reopen(
     reporter.reopen(settings, raw_code, reporter.TelegramProof(telegram_user_id), reason, now=now)
 
 
-_ENDED = frozenset({ComplaintStatus.CLOSED, ComplaintStatus.REJECTED, ComplaintStatus.FORWARDED})
+_ENDED = TERMINAL
 
 
 def _by_code(session: Session, raw_code: str) -> Complaint:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from lapor.settings import Settings
+from lapor.infra.settings import Settings
 
 
 def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
@@ -27,21 +27,10 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
     app.config.update({k: v for k, v in settings.extra.items() if k.isupper()})
     app.extensions["lapor.settings"] = settings
 
-    from lapor import (
-        api,
-        auth,
-        broker,
-        console,
-        db,
-        errors,
-        health,
-        limits,
-        open311,
-        ops,
-        staff_api,
-        templating,
-        web,
-    )
+    from lapor.infra import broker, db
+    from lapor.web import admin as ops
+    from lapor.web import api, auth, console, errors, health, limits, open311, staff_api, templating
+    from lapor.web import citizen as web
 
     db.init_app(app)
     broker.init_app(app)

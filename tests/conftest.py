@@ -19,13 +19,14 @@ import redis
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
-from lapor import create_app, db, directory, region
-from lapor.embedded_redis import EmbeddedRedis
+from lapor import create_app
+from lapor.infra import db, directory, region
+from lapor.infra.embedded_redis import EmbeddedRedis
+from lapor.infra.settings import Settings
+from lapor.infra.storage import AttachmentStore
 from lapor.routing.artifacts import ModelStore
 from lapor.routing.dataset import SHIPPED, read_examples
 from lapor.routing.model import train
-from lapor.settings import Settings
-from lapor.storage import AttachmentStore
 
 PG_URL = os.environ.get("LAPOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("LAPOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -61,7 +62,7 @@ def embedded_server(tmp_path_factory) -> Iterator[EmbeddedRedis]:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """A migrated and seeded SQLite file; each test gets a copy (much faster than migrating)."""
-    path = tmp_path_factory.mktemp("template") / "lapor.db"
+    path = tmp_path_factory.mktemp("template") / "lapor.infra.db"
     url = f"sqlite:///{path}"
     db.migrate(url)
     _seed(url)
@@ -132,8 +133,8 @@ def settings(backend: Backend, tmp_path: Path) -> Iterator[Settings]:
     data_dir = tmp_path / "instance"
     data_dir.mkdir()
     if backend.is_sqlite:
-        shutil.copy(backend.database_url, data_dir / "lapor.db")
-        database_url = f"sqlite:///{data_dir / 'lapor.db'}"
+        shutil.copy(backend.database_url, data_dir / "lapor.infra.db")
+        database_url = f"sqlite:///{data_dir / 'lapor.infra.db'}"
     else:
         database_url = backend.database_url
         _truncate(database_url)

@@ -9,9 +9,10 @@ from PIL import ExifTags, Image
 from rq import Queue, SimpleWorker
 from sqlmodel import Session, select
 
-from lapor import broker, casework, db, jobs
 from lapor.domain import workflow
-from lapor.settings import Settings
+from lapor.infra import broker, db, jobs
+from lapor.infra.settings import Settings
+from lapor.services import effects as casework
 from models import Agency, Complaint
 
 

@@ -10,9 +10,10 @@ import pytest
 from flask import Flask
 from sqlmodel import func, select
 
-from lapor import create_app, gunicorn_config
+from lapor import create_app
 from lapor.domain import tracking
 from lapor.routing.artifacts import ModelStore
+from lapor.web import gunicorn_config
 from models import Complaint, Reporter
 
 VALID = {
@@ -234,8 +235,8 @@ def test_agencies_and_openapi(client):
 def test_the_receipt_names_the_verification_deadline_in_working_days(client, settings):
     from datetime import datetime
 
-    from lapor.domain.clock import WorkingCalendar, due_at
-    from lapor.timefmt import utcnow
+    from lapor.domain.timefmt import utcnow
+    from lapor.domain.working_days import WorkingCalendar, due_at
 
     before = utcnow()
     body = post(client, VALID).get_json()

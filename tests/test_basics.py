@@ -8,8 +8,8 @@ import pytest
 
 from lapor.domain import tracking
 from lapor.domain.files import JPEG, PDF, PNG, WEBP, safe_filename, sniff
-from lapor.region import RegionDataError, gazetteer_for, load_registry, registry_for
-from lapor.settings import Settings, SettingsError
+from lapor.infra.region import RegionDataError, gazetteer_for, load_registry, registry_for
+from lapor.infra.settings import Settings, SettingsError
 
 
 def test_tracking_codes_avoid_confusable_symbols_and_do_not_repeat():
@@ -53,7 +53,7 @@ def test_settings_defaults_and_drivers(tmp_path):
     assert settings.database_url == "postgresql+psycopg://u@h/db"
     assert settings.uses_embedded_redis and settings.timezone == "Asia/Jakarta"
     assert Settings.from_env({"LAPOR_DATA_DIR": str(tmp_path)}).database_url == (
-        f"sqlite:///{tmp_path / 'lapor.db'}"
+        f"sqlite:///{tmp_path / 'lapor.infra.db'}"
     )
     with pytest.raises(SettingsError):
         Settings.from_env({"LAPOR_DATA_DIR": str(tmp_path), "LAPOR_TIMEZONE": "Mars/Olympus"})

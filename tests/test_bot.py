@@ -16,8 +16,9 @@ import redis
 from sqlmodel import Session, select
 
 from bots.app import FLOOD_LIMIT, FLOOD_WINDOW_SECONDS, build_application, file_url
-from lapor import accounts, db
 from lapor.domain import workflow
+from lapor.infra import db
+from lapor.services import accounts
 from models import Attachment, Channel, Complaint, ComplaintStatus, Feedback
 
 from fakes import FakeTelegram

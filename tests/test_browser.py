@@ -95,7 +95,7 @@ def test_filing_on_a_phone_and_opening_the_tracking_page(browser, live_url, tmp_
 def test_an_officer_answers_and_the_citizen_sees_the_answer(browser, live_url, settings, tmp_path):
     from datetime import UTC, datetime
 
-    from lapor.demo import create_demo
+    from lapor.cli.demo import create_demo
 
     passwords = create_demo(settings, datetime.now(UTC), count=13).passwords
     page = browser.new_page(viewport={"width": 1024, "height": 800})
@@ -121,7 +121,7 @@ def test_an_officer_answers_and_the_citizen_sees_the_answer(browser, live_url, s
 def test_a_supervisor_sees_escalations_and_the_chart(browser, live_url, settings, tmp_path):
     from datetime import UTC, datetime
 
-    from lapor.demo import create_demo
+    from lapor.cli.demo import create_demo
 
     passwords = create_demo(settings, datetime.now(UTC), count=26).passwords
     page = browser.new_page(viewport={"width": 1280, "height": 900})

@@ -12,7 +12,7 @@ from lapor import create_app
 from lapor.cli import main
 from lapor.domain import tracking, workflow
 from lapor.domain.intake import Submission, submit
-from lapor.settings import Settings
+from lapor.infra.settings import Settings
 from models import ActorKind, Agency, User
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)

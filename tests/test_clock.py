@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lapor.domain.clock import WorkingCalendar, due_at, pause, remaining, resume
+from lapor.domain.working_days import WorkingCalendar, due_at, pause, remaining, resume
 
 WIB, WITA, WIT = ZoneInfo("Asia/Jakarta"), ZoneInfo("Asia/Makassar"), ZoneInfo("Asia/Jayapura")
 JAKARTA = WorkingCalendar(WIB)

@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from lapor import accounts, casework, compliance, create_app, db
+from lapor import create_app
 from lapor.domain import workflow
 from lapor.domain.intake import Submission
-from lapor.filing import file_complaint
+from lapor.infra import db
+from lapor.services import accounts, compliance
+from lapor.services import effects as casework
+from lapor.services.filing import file_complaint
 from models import Agency, Complaint, ComplaintEvent, Role, RoutingExample
 
 from support import route_to

@@ -8,10 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from lapor import accounts, create_app, db, deliveries, jobs, sla
+from lapor import create_app
 from lapor.domain import delivery
-from lapor.embedded_redis import EmbeddedRedis
-from lapor.timefmt import utcnow
+from lapor.domain.timefmt import utcnow
+from lapor.infra import db, jobs
+from lapor.infra.embedded_redis import EmbeddedRedis
+from lapor.services import accounts, deliveries
+from lapor.services import sweep as sla
 from models import Complaint, ComplaintEvent, Notification, NotificationStatus, Role
 
 BODY = {
@@ -105,9 +108,9 @@ def test_a_worker_killed_mid_job_has_its_job_retried_and_done_once(settings, mon
     from rq import Queue
     from rq.job import Job
 
-    from lapor import broker, jobs
     from lapor.domain.intake import Submission
-    from lapor.filing import file_complaint
+    from lapor.infra import broker, jobs
+    from lapor.services.filing import file_complaint
     from models import Notification, NotificationStatus
 
     from fakes import FakeSmtp
@@ -138,8 +141,15 @@ def test_a_worker_killed_mid_job_has_its_job_retried_and_done_once(settings, mon
             [email] = session.exec(select(Notification).where(Notification.channel == "email"))
         job_id = jobs.delivery_job_id(email.id)
         deadline = time.monotonic() + 30
-        while Job.fetch(job_id, connection=connection).get_status() != "started":
-            assert time.monotonic() < deadline, "the worker never started the job"
+
+        def sending() -> bool:
+            with Session(db.engine_for(settings.database_url)) as session:
+                row = session.get(Notification, email.id)
+                return row.status == NotificationStatus.SENDING
+
+        # Killed mid-send: the job runs and its attempt holds the row (SMTP never answers).
+        while Job.fetch(job_id, connection=connection).get_status() != "started" or not sending():
+            assert time.monotonic() < deadline, "the worker never started the attempt"
             time.sleep(0.1)
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)

@@ -11,12 +11,14 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from lapor import accounts, casework, db
 from lapor.domain import intake, workflow
 from lapor.domain.errors import DomainError, ValidationFailed
 from lapor.domain.intake import Submission, Upload
-from lapor.filing import file_complaint
-from lapor.region import gazetteer_for
+from lapor.infra import db
+from lapor.infra.region import gazetteer_for
+from lapor.services import accounts
+from lapor.services import effects as casework
+from lapor.services.filing import file_complaint
 from models import Agency, Complaint, ComplaintEvent, Role
 
 from support import act_on

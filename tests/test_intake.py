@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from lapor import db
 from lapor.domain import tracking
 from lapor.domain.errors import IdempotencyConflict, ValidationFailed
 from lapor.domain.files import MAX_FILE_BYTES
 from lapor.domain.intake import RoutingDecision, Submission, Upload, submit, validate
-from lapor.region import gazetteer_for
+from lapor.infra import db
+from lapor.infra.region import gazetteer_for
 from models import (
     Attachment,
     Channel,
@@ -314,7 +314,7 @@ def test_telegram_reporters_are_one_row_per_account(session, store):
 
 def test_the_agency_directory_is_read_again_after_its_time(settings):
     """Intake's copy of the agency table: one query per `ttl`, and a change shows after it."""
-    from lapor.directory import AgencyDirectory
+    from lapor.infra.directory import AgencyDirectory
     from models import Agency
 
     now = [0.0]

@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import models  # noqa: F401
-from lapor import db
+from lapor.infra import db
 
 
 def test_migrated_schema_matches_the_models(settings):

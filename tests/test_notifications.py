@@ -9,13 +9,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from lapor import db, deliveries, jobs, sla
 from lapor.domain import delivery
 from lapor.domain.intake import Submission
-from lapor.embedded_redis import EmbeddedRedis
-from lapor.filing import file_complaint
-from lapor.settings import Settings
-from lapor.timefmt import utcnow
+from lapor.domain.timefmt import utcnow
+from lapor.infra import db, jobs
+from lapor.infra.embedded_redis import EmbeddedRedis
+from lapor.infra.settings import Settings
+from lapor.services import deliveries
+from lapor.services import sweep as sla
+from lapor.services.filing import file_complaint
 from models import Agency, Channel, Complaint, Notification, NotificationStatus
 
 from fakes import FakeSmtp, FakeTelegram
@@ -240,7 +242,7 @@ def test_secrets_stay_out_of_the_logs(wired, telegram, caplog, client, monkeypat
     """The bot token (in every Bot API URL), passwords and API tokens are never logged."""
     import logging
 
-    from lapor import accounts
+    from lapor.services import accounts
 
     caplog.set_level(logging.DEBUG)
     code = file(wired, channel=Channel.TELEGRAM, telegram_user_id=5, telegram_chat_id=5)

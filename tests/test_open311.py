@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from lapor.domain.intake import Submission, submit
-from lapor.timefmt import utcnow
+from lapor.domain.timefmt import utcnow
 from models import Complaint, ComplaintEvent
 
 REQUEST_FIELDS = {
@@ -113,7 +113,7 @@ def test_requests_list_and_single_use_the_spec_fields(client):
 
 
 def test_confidential_complaints_are_not_in_open311(client, session):
-    from lapor.storage import AttachmentStore
+    from lapor.infra.storage import AttachmentStore
 
     complaint = submit(
         session,

@@ -8,7 +8,8 @@ import pytest
 from rq import Queue, SimpleWorker
 from sqlmodel import Session
 
-from lapor import accounts, broker, db, jobs
+from lapor.infra import broker, db, jobs
+from lapor.services import accounts
 from models import Role
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)

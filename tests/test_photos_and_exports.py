@@ -14,12 +14,13 @@ from PIL import ExifTags, Image
 from PIL.PngImagePlugin import PngInfo
 from sqlmodel import select
 
-from lapor import accounts, create_app
-from lapor.console import defused
+from lapor import create_app
 from lapor.domain.errors import ValidationFailed
 from lapor.domain.files import JPEG, PNG, WEBP, BadImage, without_metadata
 from lapor.domain.intake import Submission, Upload, validate
-from lapor.filing import file_complaint
+from lapor.services import accounts
+from lapor.services.filing import file_complaint
+from lapor.web.console import defused
 from models import Attachment, Complaint
 
 from support import assert_no_metadata, decoded, jpeg, jpeg_with_gps
@@ -113,7 +114,7 @@ def test_the_queue_export_defuses_a_formula_title_and_keeps_empty_cells(settings
     code = file_complaint(settings, submission, now=NOW).complaint.tracking_code
     from sqlmodel import Session
 
-    from lapor import db
+    from lapor.infra import db
 
     with Session(db.engine_for(settings.database_url)) as session:
         accounts.create_user(

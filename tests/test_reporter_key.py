@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import Session, SQLModel, select
 
-from lapor import create_app, db
+from lapor import create_app
 from lapor.domain import reporter_key, tracking, workflow
+from lapor.infra import db
 from models import ActorKind, Complaint, ComplaintStatus, Feedback, Notification
 
 from support import act_on, export_settings, work
@@ -290,7 +291,7 @@ def test_api_key_refusals_are_rate_limited(app, settings):
 
 
 def test_the_key_appears_in_no_list_page_export_log_notice_or_table(app, settings, caplog):
-    from lapor import accounts
+    from lapor.services import accounts
 
     caplog.set_level(logging.DEBUG)
     citizen = app.test_client()

@@ -331,7 +331,7 @@ def test_explanations_name_the_words_that_matter(trained_models):
 
 @pytest.mark.slow
 def test_first_start_trains_a_model_once(settings, sample_csv, monkeypatch):
-    from lapor import runner
+    from lapor.cli import run as runner
 
     monkeypatch.setattr(service, "SHIPPED", sample_csv)  # the full data takes a minute
     store = service.model_store(settings)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from lapor import embedded_redis
+from lapor.infra import embedded_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 

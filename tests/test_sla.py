@@ -12,14 +12,15 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from lapor import db, sla
 from lapor.cli import main
 from lapor.domain import workflow
 from lapor.domain.intake import Submission
-from lapor.domain.sla import PolicyError, SlaBook
-from lapor.filing import file_complaint
-from lapor.region import sla_book_for
-from lapor.settings import Settings
+from lapor.domain.sla_policy import PolicyError, SlaBook
+from lapor.infra import db
+from lapor.infra.region import sla_book_for
+from lapor.infra.settings import Settings
+from lapor.services import sweep as sla
+from lapor.services.filing import file_complaint
 from models import Agency, Complaint, ComplaintEvent, Notification
 from models import ComplaintStatus as S
 
@@ -376,7 +377,7 @@ def test_a_naive_now_is_read_as_local_time(settings, cli):
 def test_the_cron_schedule_runs_the_sweep_every_minute(settings):
     from rq.cron import CronScheduler
 
-    from lapor import broker
+    from lapor.infra import broker
 
     scheduler = CronScheduler(broker.connect(settings))
     scheduler.load_config_from_file("workers.cron_config")
@@ -389,7 +390,7 @@ def test_two_cron_processes_do_not_run_the_sweep_twice(settings, monkeypatch):
     """RQ's cron has no lock: both schedulers enqueue, the job itself runs once a minute."""
     from rq.cron import CronScheduler
 
-    from lapor import broker
+    from lapor.infra import broker
 
     from support import export_settings, work
 

@@ -231,7 +231,7 @@ def test_the_reporter_reopens_within_the_window_only(client, session):
 
 
 def test_the_reporter_answers_a_question_and_the_opd_gets_it_back(client, session, settings):
-    from lapor.casework import deadlines_for
+    from lapor.services.effects import deadlines_for
 
     clock = deadlines_for(settings)
     form(client)

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
-from lapor import accounts, db
 from lapor.domain import workflow
 from lapor.domain.errors import DomainError, InvalidTransition
 from lapor.domain.intake import Submission, submit
 from lapor.domain.workflow import Action, Actor, Change, RejectReason
+from lapor.infra import db
+from lapor.services import accounts
 from models import ActorKind, Agency, Complaint, ComplaintEvent
 from models import ComplaintStatus as S
 

@@ -1,2 +1,2 @@
 """RQ jobs of Lapor. Each takes ids or plain values, reloads what it needs, and is safe to run
-twice; they are enqueued only through lapor.jobs, which sets queue, timeout and retry."""
+twice; they are enqueued only through lapor.infra.jobs, which sets queue, timeout and retry."""

@@ -2,7 +2,7 @@
 
 from rq import cron
 
-from lapor import jobs
+from lapor.infra import jobs
 from workers import maintenance, routing, sla
 
 # sla.sweep and maintenance.remove_stale_uploads run once per period however many `rq cron`

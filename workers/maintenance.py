@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from lapor.settings import Settings
+from lapor.infra.settings import Settings
 from workers.once import once_per
 
 log = logging.getLogger(__name__)

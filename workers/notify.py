@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from lapor import db, deliveries, delivery
 from lapor.domain import reporter_key, tracking
-from lapor.settings import Settings
-from lapor.timefmt import utcnow
+from lapor.domain.timefmt import utcnow
+from lapor.infra import db
+from lapor.infra import senders as delivery
+from lapor.infra.settings import Settings
+from lapor.services import deliveries
 from models import Complaint, Notification
 
 PRIVATE_LINK_INTRO = (

@@ -13,8 +13,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from lapor import broker
-from lapor.settings import Settings
+from lapor.infra import broker, redis_keys
+from lapor.infra.settings import Settings
 
 log = logging.getLogger(__name__)
 clock = time.time  # the wall clock; a test may hold it still
@@ -27,7 +27,7 @@ def once_per(seconds: int) -> Callable:
         @functools.wraps(job)
         def guarded(*args, **kwargs):
             slot = int(clock() // seconds)
-            key = f"lapor:cron:{job.__module__}.{job.__name__}:{slot}"
+            key = redis_keys.cron_slot(f"{job.__module__}.{job.__name__}", slot)
             redis = broker.connect(Settings.from_env())
             if not redis.set(key, "1", nx=True, ex=seconds * 2):
                 log.info("%s already ran in this period: skipped", job.__name__)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from lapor.domain.timefmt import utcnow
+from lapor.infra.settings import Settings
 from lapor.routing import service
-from lapor.settings import Settings
-from lapor.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lapor import sla
-from lapor.settings import Settings
-from lapor.timefmt import utcnow
+from lapor.domain.timefmt import utcnow
+from lapor.infra.settings import Settings
+from lapor.services import sweep as sla
 from workers.once import once_per
 
 

@@ -14,8 +14,8 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from lapor.domain.clock import WorkingCalendar, due_at, pause, resume
-from lapor.domain.sla import EscalationLevel, SlaBook, SlaPolicy
+from lapor.domain.sla_policy import EscalationLevel, SlaBook, SlaPolicy
+from lapor.domain.working_days import WorkingCalendar, due_at, pause, resume
 from models import Complaint
 from models import ComplaintStatus as S
 

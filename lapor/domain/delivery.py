@@ -10,9 +10,7 @@ from models import Notification
 from models import NotificationStatus as N
 
 # Pauses before each retry: a message that does not go out is tried for some nine hours.
-RETRY_INTERVALS = tuple(
-    timedelta(seconds=s) for s in (10, 60, 300, 1800, 7200, 21600)
-)
+RETRY_INTERVALS = tuple(timedelta(seconds=s) for s in (10, 60, 300, 1800, 7200, 21600))
 # How long an attempt may take before the row is due again (a worker killed mid-send).
 LEASE = timedelta(minutes=5)
 # A new row is enqueued by the process that committed it; the sweep waits this long first.

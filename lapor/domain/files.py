@@ -6,6 +6,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Protocol
 
 from PIL import ExifTags, Image, ImageOps
 
@@ -36,6 +37,14 @@ def sniff(content: bytes) -> FileKind | None:
     if content.startswith(b"%PDF-"):
         return PDF
     return None
+
+
+class FileStore(Protocol):
+    """Where intake puts a complaint's files (lapor.infra.storage.AttachmentStore)."""
+
+    def save(self, session, content: bytes, extension: str) -> tuple[str, str]:
+        """Store the bytes for this session's transaction; (relative path, sha256)."""
+        ...
 
 
 _UNSAFE = re.compile(r"[^\w.\- ]+")

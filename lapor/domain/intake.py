@@ -19,15 +19,15 @@ from lapor.domain.files import (
     MAX_FILE_BYTES,
     MAX_FILES,
     BadImage,
+    FileStore,
     is_photo,
     safe_filename,
     sniff,
     without_metadata,
 )
 from lapor.domain.notices import Notices
+from lapor.domain.places import Gazetteer
 from lapor.domain.text import clean_text
-from lapor.region import Gazetteer
-from lapor.storage import AttachmentStore
 from models import (
     Agency,
     Attachment,
@@ -111,7 +111,7 @@ def submit(
     submission: Submission,
     *,
     now: datetime,
-    store: AttachmentStore,
+    store: FileStore,
     gazetteer: Gazetteer | None = None,
     router: Router | None = None,
     deadlines: Deadlines | None = None,

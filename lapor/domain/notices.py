@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from lapor.domain import tracking, workflow
 from lapor.domain.deadlines import next_deadline
-from lapor.timefmt import human
+from lapor.domain.timefmt import human
 from models import Agency, Channel, Complaint, ComplaintEvent, Notification, Reporter
 from models import NotificationStatus as N
 
@@ -160,7 +160,7 @@ class Notices:
         elif event.action == "resolve":
             lines += ["", "Beri nilai penanganannya, atau katakan bila belum selesai."]
         due = next_deadline(complaint)
-        if due is not None and complaint.status.value not in ("closed", "rejected", "forwarded"):
+        if due is not None and complaint.status not in workflow.TERMINAL:
             lines += ["", f"Batas waktu tahap berikutnya: {human(due, self.tz)}"]
         if complaint.channel == Channel.TELEGRAM:
             # An email gets the reporter's private link when it is sent (workers.notify).

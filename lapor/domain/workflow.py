@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -19,9 +19,6 @@ from lapor.domain.errors import DomainError, InvalidTransition
 from lapor.domain.text import clean_text
 from models import ActorKind, Agency, Complaint, ComplaintEvent, RoutingExample
 from models import ComplaintStatus as S
-
-if TYPE_CHECKING:
-    from lapor.domain.notices import Notices
 
 SYSTEM, REPORTER, STAFF = ActorKind.SYSTEM, ActorKind.REPORTER, ActorKind.STAFF
 
@@ -57,11 +54,33 @@ SAME = "same"
 # Returns to the status the complaint had before it was put on hold.
 RESUME = "resume"
 
+# The sets of statuses every part of Lapor asks about, here and nowhere else.
+# Someone must act, and a stage deadline runs:
 ACTIVE = frozenset({S.RECEIVED, S.ROUTED, S.IN_PROGRESS, S.REOPENED})
+# With an OPD of the region:
 WITH_AGENCY = frozenset({S.ROUTED, S.IN_PROGRESS, S.REOPENED})
+# Not yet resolved (waiting on the reporter included): what a new duplicate could repeat.
+UNRESOLVED = ACTIVE | {S.NEEDS_INFO}
+# Ended: nothing more happens.
 TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.FORWARDED})
+# Everything before the end (a resolved complaint still waits for the reporter's verdict).
+OPEN = frozenset(S) - TERMINAL
 # A person choosing where a complaint belongs: each such choice teaches the next model.
 TEACHING_ACTIONS = frozenset({Action.VERIFY, Action.TRANSFER, Action.FORWARD})
+
+
+class Notices(Protocol):
+    """Who hears of an event (lapor.domain.notices.Notices): a protocol here, so that the
+    state machine does not import the module that reads its labels."""
+
+    def after_event(
+        self,
+        session: Session,
+        complaint: Complaint,
+        event: ComplaintEvent,
+        *,
+        target: Agency | None = None,
+    ) -> list: ...
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import numpy as np
 import yaml
 
 from lapor.domain.intake import RoutingDecision, Submission
-from lapor.region import region_dir
+from lapor.infra.region import region_dir
 from lapor.routing.artifacts import ModelError, ModelStore
 from lapor.routing.model import TrainedModel, explain, prepare_texts
 

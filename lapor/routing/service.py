@@ -10,13 +10,13 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from lapor import db
+from lapor.infra import db
+from lapor.infra.settings import Settings
 from lapor.routing import model as routing_model
 from lapor.routing.artifacts import ModelStore
 from lapor.routing.dataset import SHIPPED, Example, read_examples
 from lapor.routing.model import Progress, TrainedModel
 from lapor.routing.router import LabelMap, Router, RouterCache
-from lapor.settings import Settings
 from models import Agency, AgencyKind, RoutingExample
 
 _routers = RouterCache()

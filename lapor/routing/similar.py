@@ -9,17 +9,12 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlmodel import Session, select
 
+from lapor.domain.workflow import UNRESOLVED
 from lapor.routing.features import CharNgramHasher, SparseTfidf
 from lapor.routing.text import prepare
-from models import Complaint, ComplaintStatus
+from models import Complaint
 
-OPEN = (
-    ComplaintStatus.RECEIVED,
-    ComplaintStatus.ROUTED,
-    ComplaintStatus.IN_PROGRESS,
-    ComplaintStatus.NEEDS_INFO,
-    ComplaintStatus.REOPENED,
-)
+OPEN = UNRESOLVED  # the complaints a new one may repeat
 WINDOW = timedelta(days=90)
 MAX_CANDIDATES = 3000
 NEARBY_KM = 1.0

@@ -1,2 +1,2 @@
 """Application services: each command loads what it needs, calls the domain and commits, in
-one transaction (`lapor.db.run_in_transaction`)."""
+one transaction (`lapor.infra.db.run_in_transaction`)."""

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from lapor import db
 from lapor.domain.files import BadImage, is_photo, sniff, without_metadata
-from lapor.settings import Settings
-from lapor.storage import AttachmentStore
+from lapor.infra import db
+from lapor.infra.settings import Settings
+from lapor.infra.storage import AttachmentStore
 from models import Attachment
 
 log = logging.getLogger(__name__)

@@ -12,12 +12,12 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from lapor import db
-from lapor.casework import effects
 from lapor.domain import feedback, reporter_key, workflow
 from lapor.domain.errors import DomainError
-from lapor.public import find_complaint
-from lapor.settings import Settings
+from lapor.infra import db
+from lapor.infra.settings import Settings
+from lapor.services.effects import effects
+from lapor.services.views import find_complaint
 from models import Complaint, Reporter
 
 

@@ -1,0 +1,2 @@
+"""Infrastructure: database, Redis, embedded Redis, attachment storage, jobs, message senders,
+the region's data files and the process settings."""

@@ -1,0 +1,76 @@
+"""Enqueueing jobs: the only place that talks to RQ queues, so every job gets its queue,
+timeout and retry policy from one table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+from lapor.infra import broker
+from lapor.infra.settings import Settings
+
+HIGH, DEFAULT, LOW = "lapor-high", "lapor-default", "lapor-low"
+QUEUES = (HIGH, DEFAULT, LOW)
+
+
+@dataclass(frozen=True)
+class JobPolicy:
+    queue: str
+    timeout: int  # seconds
+    retries: int
+    intervals: tuple[int, ...]  # seconds between retries
+
+
+RETRAIN = JobPolicy(LOW, timeout=1800, retries=2, intervals=(300, 1800))
+# One delivery attempt: its row says when the next one is due (lapor.domain.delivery).
+NOTIFY = JobPolicy(HIGH, timeout=60, retries=0, intervals=())
+SWEEP = JobPolicy(HIGH, timeout=300, retries=0, intervals=())
+DELIVER = "workers.notify.deliver"
+# A job that is still to run, or running: enqueueing the delivery again would be a repeat.
+WAITING = frozenset({"queued", "started", "deferred", "scheduled"})
+
+
+def _enqueue(settings: Settings, policy: JobPolicy, func: str, *args, job_id: str | None = None):
+    queue = Queue(policy.queue, connection=broker.connect(settings))
+    return queue.enqueue(
+        func,
+        *args,
+        job_id=job_id,
+        job_timeout=policy.timeout,
+        retry=Retry(max=policy.retries, interval=list(policy.intervals))
+        if policy.retries
+        else None,
+        failure_ttl=7 * 24 * 3600,
+    )
+
+
+def delivery_job_id(notification_id: int) -> str:
+    return f"notify-{notification_id}"
+
+
+def enqueue_delivery(settings: Settings, notification_id: int) -> Job:
+    """Queue one attempt at delivering a notification; the job's id follows the row."""
+    job_id = delivery_job_id(notification_id)
+    return _enqueue(settings, NOTIFY, DELIVER, notification_id, job_id=job_id)
+
+
+def delivery_waiting(settings: Settings, notification_id: int) -> bool:
+    """Whether the row's delivery job is still queued or running."""
+    try:
+        job = Job.fetch(delivery_job_id(notification_id), connection=broker.connect(settings))
+    except NoSuchJobError:
+        return False
+    return job.get_status() in WAITING
+
+
+def enqueue_sweep(settings: Settings) -> Job:
+    """Queue one SLA sweep now (the cron schedule runs it every minute anyway)."""
+    return _enqueue(settings, SWEEP, "workers.sla.sweep")
+
+
+def enqueue_retrain(settings: Settings) -> Job:
+    """Queue a retraining of the routing model with the corrections collected so far."""
+    return _enqueue(settings, RETRAIN, "workers.routing.retrain_model")

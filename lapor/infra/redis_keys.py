@@ -1,0 +1,21 @@
+"""Every name Lapor gives a key in Redis, in one place (RQ keeps its own `rq:` keys)."""
+
+from __future__ import annotations
+
+LIMITER_PREFIX = "lapor-limit"  # Flask-Limiter's counters: per address, contact, complaint
+BOT_PREFIX = "lapor:bot"  # the bot's conversation states and drafts (bots.persistence)
+
+
+def login_failures(username: str) -> str:
+    """Failed sign-ins of one account, for the lockout."""
+    return f"lapor:login:failures:{username}"
+
+
+def bot_flood(user_id: int) -> str:
+    """A Telegram user's updates in the current flood window."""
+    return f"{BOT_PREFIX}:flood:{user_id}"
+
+
+def cron_slot(job_name: str, slot: str) -> str:
+    """That a scheduled job already ran in a slot (however many `rq cron` enqueue it)."""
+    return f"lapor:cron:{job_name}:{slot}"

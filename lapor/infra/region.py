@@ -1,0 +1,143 @@
+"""A region's data files: its OPD registry and its kabupaten/kota and kecamatan.
+
+Another region ships its own folder under lapor/data/regions (or points LAPOR_REGION at a
+folder of its own); the code reads whatever the files say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+from sqlmodel import Session, select
+
+from lapor.domain.places import Gazetteer
+from lapor.domain.sla_policy import SlaBook
+from models import Agency, AgencyKind
+
+REGIONS_DIR = Path(__file__).parent.parent / "data" / "regions"
+
+
+class RegionDataError(ValueError):
+    """A region data file that is missing or contradicts itself."""
+
+
+def region_dir(region: str) -> Path:
+    """The folder of a region's files: a bundled region name, or a path to a folder."""
+    candidate = Path(region)
+    path = candidate if candidate.is_dir() else REGIONS_DIR / region
+    if not path.is_dir():
+        raise RegionDataError(f"Data wilayah '{region}' tidak ditemukan ({path}).")
+    return path
+
+
+@dataclass(frozen=True)
+class AgencyEntry:
+    code: str
+    name: str
+    short_name: str
+    kind: AgencyKind
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The region's name and its agencies, parents always listed before their children."""
+
+    region_name: str
+    agencies: tuple[AgencyEntry, ...]
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        raise RegionDataError(f"Berkas {path} tidak dapat dibaca: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RegionDataError(f"Berkas {path} tidak berisi pemetaan YAML.")
+    return data
+
+
+def load_registry(path: Path) -> Registry:
+    """Read agencies.yaml; external bodies become agencies of kind 'external'."""
+    data = _read_yaml(path)
+    entries: list[AgencyEntry] = []
+    seen: set[str] = set()
+    rows = [(row, None) for row in data.get("agencies") or []]
+    rows += [(row, AgencyKind.EXTERNAL) for row in data.get("external_bodies") or []]
+    for row, forced_kind in rows:
+        try:
+            code = str(row["code"]).strip().upper()
+            kind = forced_kind or AgencyKind(row["kind"])
+            parent = row.get("parent") if forced_kind is None else None
+            entry = AgencyEntry(
+                code,
+                row["name"].strip(),
+                (row.get("short_name") or row["name"]).strip(),
+                kind,
+                parent,
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RegionDataError(f"{path}: baris OPD tidak lengkap: {row!r} ({exc})") from exc
+        if code in seen:
+            raise RegionDataError(f"{path}: kode OPD ganda: {code}")
+        if parent is not None and parent not in seen:
+            raise RegionDataError(f"{path}: induk {parent} dari {code} belum didefinisikan")
+        seen.add(code)
+        entries.append(entry)
+    region_name = (data.get("region") or {}).get("name") or path.parent.name
+    return Registry(region_name=region_name, agencies=tuple(entries))
+
+
+def seed_agencies(session: Session, registry: Registry) -> dict[str, int]:
+    """Make the agency table match the registry; agencies gone from the file become inactive."""
+    existing = {a.code: a for a in session.exec(select(Agency)).all()}
+    counts = {"added": 0, "updated": 0, "deactivated": 0}
+    ids: dict[str, int | None] = {code: a.id for code, a in existing.items()}
+    for entry in registry.agencies:
+        agency = existing.get(entry.code)
+        values = {
+            "name": entry.name,
+            "short_name": entry.short_name,
+            "kind": entry.kind,
+            "parent_id": ids.get(entry.parent) if entry.parent else None,
+            "active": True,
+        }
+        if agency is None:
+            agency = Agency(code=entry.code, **values)
+            counts["added"] += 1
+        elif any(getattr(agency, k) != v for k, v in values.items()):
+            agency.sqlmodel_update(values)
+            counts["updated"] += 1
+        else:
+            continue
+        session.add(agency)
+        session.flush()
+        ids[entry.code] = agency.id
+    listed = {e.code for e in registry.agencies}
+    for code, agency in existing.items():
+        if code not in listed and agency.active:
+            agency.active = False
+            session.add(agency)
+            counts["deactivated"] += 1
+    return counts
+
+
+@cache
+def gazetteer_for(region: str) -> Gazetteer:
+    """The region's gazetteer, read once per process."""
+    return Gazetteer.from_dict(_read_yaml(region_dir(region) / "wilayah.yaml"))
+
+
+def registry_for(region: str) -> Registry:
+    """The region's OPD registry as its file says now."""
+    return load_registry(region_dir(region) / "agencies.yaml")
+
+
+@cache
+def sla_book_for(region: str) -> SlaBook:
+    """The region's SLA policies (sla.yaml), read and checked once per process."""
+    return SlaBook.from_dict(_read_yaml(region_dir(region) / "sla.yaml"))

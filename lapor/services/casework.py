@@ -1,0 +1,269 @@
+"""What staff may see and do, one set of rules for the console pages and the staff API.
+
+An officer sees and works only the complaints of their own OPD (anything else is "not
+found", never "forbidden", so codes of other OPDs cannot be probed); a verifier works the
+triage queue and may see every complaint; supervisors and admins see everything. Every action
+goes through the state machine with the staff member as the actor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from lapor.domain import tracking, workflow
+from lapor.domain.deadlines import next_deadline, next_deadline_expression
+from lapor.domain.errors import DomainError
+from lapor.domain.workflow import Action, RejectReason
+from lapor.infra.settings import Settings
+from lapor.services.effects import act
+from lapor.services.views import find_complaint, history
+from models import Agency, Complaint, ComplaintEvent, ComplaintStatus, Reporter, Role
+
+S = ComplaintStatus
+OPEN = workflow.OPEN
+DUE_SOON = timedelta(days=1)
+
+# Which actions each role may take, on the complaints it can see.
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.OFFICER: frozenset({Action.RESPOND, Action.REQUEST_INFO, Action.TRANSFER, Action.RESOLVE}),
+    Role.VERIFIER: frozenset({Action.VERIFY, Action.REQUEST_INFO, Action.FORWARD, Action.REJECT}),
+    Role.SUPERVISOR: frozenset({Action.ESCALATE}),
+    Role.ADMIN: frozenset(
+        {
+            Action.VERIFY,
+            Action.REQUEST_INFO,
+            Action.FORWARD,
+            Action.REJECT,
+            Action.RESPOND,
+            Action.TRANSFER,
+            Action.RESOLVE,
+            Action.ESCALATE,
+        }
+    ),
+}
+
+
+class NotFound(DomainError):
+    """No such complaint, or not one this staff member may see."""
+
+    def __init__(self) -> None:
+        super().__init__("Pengaduan tidak ditemukan.", code="not_found")
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Who is acting: the parts of a user the rules look at."""
+
+    id: int
+    role: Role
+    agency_id: int | None
+
+
+def visible(staff: Staff) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses that limit complaints to those this staff member may see."""
+    if staff.role == Role.OFFICER:
+        return [Complaint.agency_id == staff.agency_id]
+    return []
+
+
+def complaint_for(session: Session, staff: Staff, raw_code: str) -> Complaint:
+    """The complaint of a code if this staff member may see it; NotFound otherwise."""
+    complaint = find_complaint(session, raw_code)
+    if complaint is None:
+        raise NotFound()
+    if staff.role == Role.OFFICER and complaint.agency_id != staff.agency_id:
+        raise NotFound()
+    return complaint
+
+
+def allowed_actions(staff: Staff, complaint: Complaint) -> list[Action]:
+    """The actions this staff member may take on this complaint now."""
+    possible = workflow.allowed_actions(complaint.status, workflow.ActorKind.STAFF)
+    return [a for a in possible if a in ROLE_ACTIONS.get(staff.role, frozenset())]
+
+
+def perform(
+    settings: Settings,
+    session: Session,
+    staff: Staff,
+    complaint: Complaint,
+    action_name: str,
+    *,
+    now: datetime,
+    note: str | None = None,
+    agency_code: str | None = None,
+    reason: str | None = None,
+    duplicate_code: str | None = None,
+    forwarded_to: str | None = None,
+) -> ComplaintEvent:
+    """Take an action as this staff member (no commit): checked against the role, then the
+    state machine."""
+    try:
+        action = Action(action_name)
+    except ValueError as exc:
+        raise DomainError(f"Tindakan tidak dikenal: {action_name}.", code="unknown_action") from exc
+    if action not in allowed_actions(staff, complaint):
+        raise DomainError(
+            f"Tindakan '{workflow.ACTION_LABELS.get(action, action_name)}' tidak dapat Anda "
+            f"lakukan pada pengaduan berstatus '{workflow.STATUS_LABELS[complaint.status]}'.",
+            code="invalid_transition",
+        )
+    change = workflow.Change(note=note)
+    if action in (Action.VERIFY, Action.TRANSFER):
+        change.agency = _agency(session, agency_code)
+    if action == Action.FORWARD:
+        if not (forwarded_to or note):
+            raise DomainError("Sebutkan instansi tujuan.", code="forward_target_required")
+        if forwarded_to:
+            # A body of the registry is recorded as such: the next model learns it too.
+            change.agency = session.exec(
+                select(Agency).where(Agency.name == forwarded_to, Agency.kind == "external")
+            ).first()
+            change.note = f"Diteruskan ke {forwarded_to}." + (f" {note}" if note else "")
+    if action == Action.REJECT:
+        change.reason = _reason(reason)
+        if change.reason == RejectReason.DUPLICATE:
+            change.duplicate_of = complaint_for(session, staff, duplicate_code or "")
+    return act(
+        settings,
+        session,
+        complaint,
+        action,
+        actor=workflow.Actor.staff(staff.id),
+        now=now,
+        change=change,
+    )
+
+
+def _agency(session: Session, code: str | None) -> Agency:
+    if not code:
+        raise DomainError("OPD tujuan wajib dipilih.", code="agency_required")
+    agency = session.exec(select(Agency).where(Agency.code == code.strip().upper())).first()
+    if agency is None:
+        raise DomainError(f"OPD dengan kode '{code}' tidak ada.", code="unknown_agency")
+    return agency
+
+
+def _reason(raw: str | None) -> RejectReason:
+    try:
+        return RejectReason(raw or "")
+    except ValueError as exc:
+        choices = ", ".join(r.value for r in RejectReason)
+        raise DomainError(
+            f"Alasan pengarsipan wajib dipilih: {choices}.", code="reason_required"
+        ) from exc
+
+
+# --- what staff read -------------------------------------------------------------------
+
+
+def sla_badge(complaint: Complaint, now: datetime) -> str:
+    """on_time, due_soon or overdue for the stage deadline; none when no clock runs."""
+    due = next_deadline(complaint) if complaint.status in OPEN else None
+    if due is None or complaint.status in (S.NEEDS_INFO, S.RESOLVED):
+        return "none"
+    if due < now:
+        return "overdue"
+    return "due_soon" if due - now <= DUE_SOON else "on_time"
+
+
+def queue(
+    session: Session,
+    staff: Staff,
+    *,
+    now: datetime,
+    status: str | None = None,
+    agency_code: str | None = None,
+    overdue: bool = False,
+    triage: bool = False,
+    limit: int = 200,
+) -> list[tuple[Complaint, Agency | None]]:
+    """Open complaints this staff member may see, the nearest deadline first."""
+    due = next_deadline_expression()
+    query = (
+        select(Complaint, Agency)
+        .join(Agency, Agency.id == Complaint.agency_id, isouter=True)
+        .where(*visible(staff))
+    )
+    if status:
+        query = query.where(Complaint.status == ComplaintStatus(status))
+    else:
+        query = query.where(Complaint.status.in_(OPEN))
+    if triage:
+        query = query.where(Complaint.status == S.RECEIVED, Complaint.agency_id.is_(None))
+    if agency_code:
+        query = query.where(Agency.code == agency_code.upper())
+    if overdue:
+        query = query.where(due < now)
+    query = query.order_by(due.asc().nulls_last(), Complaint.id).limit(limit)
+    return list(session.exec(query).all())
+
+
+def reporter_for_staff(session: Session, complaint: Complaint) -> dict | None:
+    """The reporter as staff may see them: nothing at all for an anonymous complaint."""
+    if complaint.anonymous or complaint.reporter_id is None:
+        return None
+    reporter = session.get(Reporter, complaint.reporter_id)
+    if reporter is None:
+        return None
+    return {"name": reporter.name, "email": reporter.email, "phone": reporter.phone}
+
+
+def staff_view(session: Session, complaint: Complaint, now: datetime) -> dict:
+    """A complaint as staff read it (JSON-ready): everything but a hidden identity."""
+    agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
+    events = history(session, complaint)
+
+    def iso(moment):
+        return moment.isoformat() if moment else None
+
+    return {
+        "tracking_code": tracking.display(complaint.tracking_code),
+        "status": complaint.status.value,
+        "status_label": workflow.STATUS_LABELS[complaint.status],
+        "title": complaint.title,
+        "text": complaint.text,
+        "location": {
+            "regency": complaint.regency,
+            "district": complaint.district,
+            "address": complaint.address,
+            "lat": complaint.lat,
+            "lon": complaint.lon,
+        },
+        "channel": complaint.channel.value,
+        "anonymous": complaint.anonymous,
+        "confidential": complaint.confidential,
+        "reporter": reporter_for_staff(session, complaint),
+        "agency": {"code": agency.code, "name": agency.name} if agency else None,
+        "routing": {
+            "label": complaint.routing_label,
+            "confidence": complaint.routing_confidence,
+        },
+        "escalation_level": complaint.escalation_level,
+        "sla": sla_badge(complaint, now),
+        "deadlines": {
+            "verification": iso(complaint.verification_due_at),
+            "response": iso(complaint.response_due_at),
+            "resolution": iso(complaint.resolution_due_at),
+            "next": iso(next_deadline(complaint)),
+        },
+        "received_at": iso(complaint.received_at),
+        "events": [
+            {
+                "at": e.at.isoformat(),
+                "action": e.action,
+                "label": workflow.ACTION_LABELS.get(Action(e.action), e.action),
+                "actor": e.actor_kind.value,
+                "actor_user_id": e.actor_user_id,
+                "status_to": e.status_to.value,
+                "note": e.note,
+                "public": e.public,
+                "data": e.data,
+            }
+            for e in events
+        ],
+    }

@@ -1,0 +1,249 @@
+"""How each OPD handles its complaints: volume, timeliness, speed, reopenings, ratings, and a
+compliance score with a zone in the spirit of the Ombudsman's (hijau / kuning / merah).
+
+The score (0–100) of an OPD over a period, from the complaints it received in that period:
+
+    score = 100 × (0.5 × on-time answer rate + 0.3 × on-time resolution rate
+                   + 0.2 × (mean rating − 1) / 4)
+
+on-time answer rate: answers within the 5-working-day deadline, over answers plus complaints
+whose deadline passed unanswered; on-time resolution rate: resolved within 60 days, over
+resolved plus those past 60 days unresolved. Without ratings the first two carry the whole
+weight (0.5 and 0.3 scaled to 1). Zones follow the Ombudsman's bands: hijau 81–100,
+kuning 51–80, merah 0–50. An OPD with nothing due yet has no score.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from lapor.domain.deadlines import next_deadline_expression
+from lapor.domain.workflow import OPEN
+from models import Agency, Complaint
+
+FORMULA = (
+    "Skor = 100 × (0,5 × tanggapan tepat waktu + 0,3 × selesai ≤ 60 hari "
+    "+ 0,2 × (rata-rata nilai − 1) / 4); tanpa penilaian, bobot 0,5 dan 0,3 dinaikkan "
+    "menjadi 0,625 dan 0,375. Zona: hijau 81–100, kuning 51–80, merah 0–50."
+)
+WEIGHTS = (0.5, 0.3, 0.2)
+
+
+def score(on_time_answers: float | None, on_time_resolutions: float | None, rating: float | None):
+    """The compliance score (0–100) from rates in 0..1 and a mean rating 1..5, or None."""
+    parts = [
+        (WEIGHTS[0], on_time_answers),
+        (WEIGHTS[1], on_time_resolutions),
+        (WEIGHTS[2], None if rating is None else (rating - 1) / 4),
+    ]
+    known = [(w, v) for w, v in parts if v is not None]
+    if not known or (on_time_answers is None and on_time_resolutions is None):
+        return None
+    total = sum(w for w, _ in known)
+    return round(100 * sum(w * v for w, v in known) / total, 1)
+
+
+def zone(value: float | None) -> str | None:
+    """hijau, kuning or merah for a score; None without one."""
+    if value is None:
+        return None
+    if value > 80:
+        return "hijau"
+    return "kuning" if value > 50 else "merah"
+
+
+@dataclass
+class AgencyStats:
+    code: str
+    name: str
+    volume: int = 0
+    answered: int = 0
+    answered_on_time: int = 0
+    overdue_unanswered: int = 0
+    resolved: int = 0
+    resolved_on_time: int = 0
+    overdue_unresolved: int = 0
+    reopened: int = 0
+    rating: float | None = None
+    ratings: int = 0
+    median_answer_hours: float | None = None
+    median_resolution_days: float | None = None
+
+    @property
+    def on_time_answer_rate(self) -> float | None:
+        due = self.answered + self.overdue_unanswered
+        return self.answered_on_time / due if due else None
+
+    @property
+    def on_time_resolution_rate(self) -> float | None:
+        due = self.resolved + self.overdue_unresolved
+        return self.resolved_on_time / due if due else None
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return self.reopened / self.resolved if self.resolved else None
+
+    @property
+    def score(self) -> float | None:
+        return score(self.on_time_answer_rate, self.on_time_resolution_rate, self.rating)
+
+    @property
+    def zone(self) -> str | None:
+        return zone(self.score)
+
+
+def agency_stats(
+    session: Session, start: datetime, end: datetime, now: datetime, agency_code: str | None = None
+) -> list[AgencyStats]:
+    """Per OPD, the complaints received in [start, end), in one grouped scan of the period."""
+    C = Complaint
+    agencies = select(Agency.id, Agency.code, Agency.name)
+    if agency_code:
+        agencies = agencies.where(Agency.code == agency_code.upper())
+    names = {row.id: row for row in session.exec(agencies).all()}
+    postgres = session.get_bind().dialect.name == "postgresql"
+    measures = [
+        C.agency_id,
+        sa.func.count(),
+        sa.func.count(C.first_response_at),
+        _count_if(C.answered_on_time.is_(True)),
+        _count_if(sa.and_(C.first_response_at.is_(None), C.response_due_at < now)),
+        sa.func.count(C.resolved_at),
+        _count_if(C.resolved_at <= C.resolution_due_at),
+        _count_if(
+            sa.and_(C.resolved_at.is_(None), C.closed_at.is_(None), C.resolution_due_at < now)
+        ),
+        _count_if(C.reopen_count > 0),
+        sa.func.avg(C.rating),
+        sa.func.count(C.rating),
+    ]
+    if postgres:
+        measures += [_median_seconds(C.first_response_at), _median_seconds(C.resolved_at)]
+    query = select(*measures).where(
+        C.received_at >= start, C.received_at < end, C.agency_id.in_(list(names))
+    )
+    stats: dict[int, AgencyStats] = {}
+    for row in session.exec(query.group_by(C.agency_id)).all():
+        agency_id = row[0]
+        stats[agency_id] = AgencyStats(
+            code=names[agency_id].code,
+            name=names[agency_id].name,
+            volume=row[1],
+            answered=row[2],
+            answered_on_time=row[3] or 0,
+            overdue_unanswered=row[4] or 0,
+            resolved=row[5],
+            resolved_on_time=row[6] or 0,
+            overdue_unresolved=row[7] or 0,
+            reopened=row[8] or 0,
+            rating=round(float(row[9]), 2) if row[9] is not None else None,
+            ratings=row[10],
+        )
+        if postgres:
+            _set_medians(stats[agency_id], row[11], row[12])
+    if not postgres:
+        _python_medians(session, stats, start, end)
+    return sorted(stats.values(), key=lambda s: (s.score is None, -(s.score or 0), s.code))
+
+
+def _count_if(condition) -> sa.ColumnElement[int]:
+    return sa.func.sum(sa.case((condition, 1), else_=0))
+
+
+def _median_seconds(moment) -> sa.ColumnElement[float]:
+    """PostgreSQL's median of (moment − received) in seconds."""
+    return sa.func.percentile_cont(0.5).within_group(
+        sa.extract("epoch", moment - Complaint.received_at)
+    )
+
+
+def _python_medians(session: Session, stats: dict[int, AgencyStats], start, end) -> None:
+    """SQLite has no percentile function: a small installation's rows are few, do it here."""
+    C = Complaint
+    durations: dict[int, tuple[list[float], list[float]]] = {}
+    rows = session.exec(
+        select(C.agency_id, C.received_at, C.first_response_at, C.resolved_at).where(
+            C.received_at >= start, C.received_at < end, C.agency_id.in_(list(stats))
+        )
+    ).all()
+    for agency_id, received, answered, resolved in rows:
+        answers, resolutions = durations.setdefault(agency_id, ([], []))
+        if answered is not None:
+            answers.append((answered - received).total_seconds())
+        if resolved is not None:
+            resolutions.append((resolved - received).total_seconds())
+    for agency_id, (answers, resolutions) in durations.items():
+        _set_medians(
+            stats[agency_id],
+            statistics.median(answers) if answers else None,
+            statistics.median(resolutions) if resolutions else None,
+        )
+
+
+def _set_medians(row: AgencyStats, answer_seconds, resolution_seconds) -> None:
+    if answer_seconds is not None:
+        row.median_answer_hours = round(float(answer_seconds) / 3600, 1)
+    if resolution_seconds is not None:
+        row.median_resolution_days = round(float(resolution_seconds) / 86400, 1)
+
+
+@dataclass
+class Week:
+    start: str  # the Monday, YYYY-MM-DD
+    volume: int
+    on_time_rate: float | None
+
+
+def weekly_trend(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    timezone: str,
+    agency_code: str | None = None,
+) -> list[Week]:
+    """Complaints received per week in the period, and the share answered on time."""
+    C = Complaint
+    if session.get_bind().dialect.name == "postgresql":
+        local = sa.func.timezone(timezone, C.received_at)
+        week = sa.func.to_char(sa.func.date_trunc("week", local), "YYYY-MM-DD")
+    else:  # SQLite keeps UTC text; its weeks are UTC weeks
+        week = sa.func.strftime("%Y-%m-%d", C.received_at, "weekday 0", "-6 days")
+    query = select(
+        week.label("week"),
+        sa.func.count(),
+        _count_if(C.answered_on_time.is_(True)),
+        sa.func.count(C.first_response_at),
+        _count_if(sa.and_(C.first_response_at.is_(None), C.response_due_at < now)),
+    ).where(C.received_at >= start, C.received_at < end)
+    if agency_code:
+        query = query.join(Agency, Agency.id == C.agency_id).where(
+            Agency.code == agency_code.upper()
+        )
+    weeks = []
+    for label, volume, on_time, answered, late in session.exec(
+        query.group_by("week").order_by("week")
+    ).all():
+        due = answered + (late or 0)
+        weeks.append(Week(str(label), volume, (on_time or 0) / due if due else None))
+    return weeks
+
+
+def escalation_queue(session: Session, limit: int = 200) -> list[tuple[Complaint, Agency | None]]:
+    """Open complaints escalated at least once, the highest level and oldest deadline first."""
+    due = next_deadline_expression()
+    return list(
+        session.exec(
+            select(Complaint, Agency)
+            .join(Agency, Agency.id == Complaint.agency_id, isouter=True)
+            .where(Complaint.escalation_level > 0, Complaint.status.in_(OPEN))
+            # the partial index ix_complaint_escalated serves exactly this condition
+            .order_by(Complaint.escalation_level.desc(), due.asc())
+            .limit(limit)
+        ).all()
+    )

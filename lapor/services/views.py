@@ -1,0 +1,158 @@
+"""What the public may see of a complaint: never a reporter's identity, never internal notes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, func, select
+
+from lapor.domain import tracking
+from lapor.domain.deadlines import next_deadline
+from lapor.domain.workflow import ACTION_LABELS, ACTIVE, STATUS_LABELS, Action
+from models import ActorKind, Agency, Complaint, ComplaintEvent
+
+ACTOR_LABELS = {
+    ActorKind.SYSTEM: "Sistem",
+    ActorKind.REPORTER: "Pelapor",
+    ActorKind.STAFF: "Petugas",
+}
+# Notes that are written for the reporter and published with the timeline.
+PUBLISHED_NOTES = {
+    Action.REQUEST_INFO,
+    Action.PROVIDE_INFO,
+    Action.RESPOND,
+    Action.RESOLVE,
+    Action.FORWARD,
+    Action.REOPEN,
+}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def find_complaint(session: Session, raw_code: str) -> Complaint | None:
+    """The complaint a typed tracking code names (any case, spaces or dashes), or None."""
+    code = tracking.normalize(raw_code)
+    if code is None:
+        return None
+    return session.exec(select(Complaint).where(Complaint.tracking_code == code)).first()
+
+
+def agency_view(agency: Agency | None) -> dict | None:
+    if agency is None:
+        return None
+    return {"code": agency.code, "name": agency.name, "short_name": agency.short_name}
+
+
+def history(
+    session: Session, complaint: Complaint, *, public_only: bool = False
+) -> list[ComplaintEvent]:
+    """A complaint's events, oldest first; with `public_only`, its public timeline."""
+    query = select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
+    if public_only:
+        query = query.where(ComplaintEvent.public)
+    return list(session.exec(query.order_by(ComplaintEvent.at, ComplaintEvent.id)))
+
+
+def complaint_view(
+    session: Session, complaint: Complaint, tz: ZoneInfo, *, reporter: bool = False
+) -> dict:
+    """What one complaint shows: to anyone with its code, or to its `reporter` (who proved
+    it). Never the identity or internal notes; a confidential complaint's content only to its
+    reporter, since the code alone proves nothing."""
+    agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
+    events = history(session, complaint, public_only=True)
+    withheld = complaint.confidential and not reporter
+    return {
+        "tracking_code": complaint.tracking_code,
+        "status": complaint.status.value,
+        "status_label": STATUS_LABELS[complaint.status],
+        "title": None if withheld else complaint.title,
+        "text": None if withheld else complaint.text,
+        "location": {
+            "regency": None if withheld else complaint.regency,
+            "district": None if withheld else complaint.district,
+        },
+        "agency": agency_view(agency),
+        "confidential": complaint.confidential,
+        "withheld": withheld,
+        "received_at": complaint.received_at.isoformat(),
+        "updated_at": complaint.updated_at.isoformat(),
+        "next_deadline": _iso(next_deadline(complaint)) if complaint.status in ACTIVE else None,
+        "timeline": [
+            {
+                "at": event.at.isoformat(),
+                "action": event.action,
+                "label": ACTION_LABELS.get(Action(event.action), event.action),
+                "actor": ACTOR_LABELS[event.actor_kind],
+                "status": event.status_to.value,
+                "note": _published_note(event, withheld),
+            }
+            for event in events
+        ],
+        "answers": [
+            {"at": e.at.isoformat(), "text": e.note}
+            for e in events
+            if e.action in (Action.RESPOND, Action.RESOLVE) and e.note and not withheld
+        ],
+    }
+
+
+def _published_note(event: ComplaintEvent, withheld: bool) -> str | None:
+    if withheld or Action(event.action) not in PUBLISHED_NOTES:
+        return None
+    return event.note
+
+
+def list_item(complaint: Complaint, agency: Agency | None) -> dict:
+    """One line of the public list of (non-confidential) complaints."""
+    return {
+        "tracking_code": complaint.tracking_code,
+        "title": complaint.title or complaint.text[:80],
+        "status": complaint.status.value,
+        "status_label": STATUS_LABELS[complaint.status],
+        "regency": complaint.regency,
+        "agency": agency_view(agency),
+        "received_at": complaint.received_at.isoformat(),
+    }
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict]
+    total: int
+
+
+def public_complaints(
+    session: Session,
+    *,
+    regency: str | None,
+    agency: str | None,
+    status: str | None,
+    page: int,
+    per_page: int,
+) -> Page:
+    """One page of the complaints that are not confidential, newest first."""
+    query = select(Complaint).where(Complaint.confidential.is_(False))
+    if status:
+        query = query.where(Complaint.status == status)
+    if regency:
+        query = query.where(func.lower(Complaint.regency) == regency.strip().lower())
+    if agency:
+        query = query.join(Agency, Agency.id == Complaint.agency_id).where(
+            Agency.code == agency.strip().upper()
+        )
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    ids = {r.agency_id for r in rows if r.agency_id}
+    agencies = (
+        {a.id: a for a in session.exec(select(Agency).where(Agency.id.in_(ids)))} if ids else {}
+    )
+    return Page([list_item(r, agencies.get(r.agency_id)) for r in rows], total)

@@ -1,0 +1,371 @@
+"""The public JSON API under /api/v1: file a complaint, follow it, list public complaints."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from sqlmodel import select
+
+from lapor.domain.deadlines import next_deadline
+from lapor.domain.errors import DomainError, FieldProblem, ValidationFailed
+from lapor.domain.intake import IntakeResult, Submission
+from lapor.domain.reporter_key import follow_up_url
+from lapor.domain.timefmt import utcnow
+from lapor.infra import db
+from lapor.services import reporter
+from lapor.services.filing import file_complaint
+from lapor.services.reporter import KeyProof, NotTheReporter
+from lapor.services.views import agency_view, complaint_view, find_complaint, public_complaints
+from lapor.web import messages
+from lapor.web.limits import (
+    contact_key,
+    guard_reporter_keys,
+    intake_limit,
+    limiter,
+    no_contact,
+    reporter_limit,
+)
+from lapor.web.openapi import document as openapi_document
+from models import Agency, AgencyKind, Channel, Complaint, ComplaintStatus
+
+log = logging.getLogger(__name__)
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_PER_PAGE = 100
+
+
+def language() -> str:
+    """'en' when the client prefers English, otherwise Indonesian."""
+    best = request.accept_languages.best_match(["id", "en"], default="id")
+    return best or "id"
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    """The API's one error shape: {"error": {"code", "message", "fields"}}."""
+    body = {
+        "error": {
+            "code": code,
+            "message": messages.error_message(code, message, language()),
+            "fields": fields or {},
+        }
+    }
+    return jsonify(body), status
+
+
+def validation_response(problems: dict[str, FieldProblem], status: int = 422):
+    lang = language()
+    fields = {name: messages.field_message(p, lang) for name, p in problems.items()}
+    return error_response(
+        status, "validation_failed", ValidationFailed(problems).message, fields=fields
+    )
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError):
+    if isinstance(error, ValidationFailed):
+        return validation_response(error.fields)
+    status = 409 if error.code in ("idempotency_conflict", "invalid_transition") else 422
+    return error_response(status, error.code, error.message)
+
+
+class _Problems(dict):
+    """Collects type errors in the JSON body, by dotted field path."""
+
+    def add(self, path: str, code: str, message: str) -> None:
+        self.setdefault(path, FieldProblem(code, message))
+
+
+def _string(body: dict, key: str, path: str, problems: _Problems) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.add(path, "not_a_string", "Harus berupa teks.")
+        return None
+    return value
+
+
+def _boolean(body: dict, key: str, problems: _Problems) -> bool:
+    value = body.get(key, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        problems.add(key, "not_a_boolean", "Harus true atau false.")
+        return False
+    return value
+
+
+def _number(body: dict, key: str, path: str, problems: _Problems) -> float | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        problems.add(path, "not_a_number", "Harus berupa angka.")
+        return None
+    return float(value)
+
+
+def _object(body: dict, key: str, problems: _Problems) -> dict:
+    value = body.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.add(key, "not_an_object", "Harus berupa objek JSON.")
+        return {}
+    return value
+
+
+def submission_from_json(body: object, channel: Channel = Channel.API) -> Submission:
+    """A Submission from the documented JSON shape; wrong types are field errors."""
+    if not isinstance(body, dict):
+        raise ValidationFailed(
+            {"body": FieldProblem("invalid", "Isi permintaan harus objek JSON.")}
+        )
+    problems = _Problems()
+    location = _object(body, "location", problems)
+    contact = _object(body, "contact", problems)
+    text = _string(body, "text", "text", problems)
+    if text is None and "text" not in problems:
+        problems.add("text", "required", "Isi pengaduan wajib diisi.")
+    submission = Submission(
+        text=text or "",
+        channel=channel,
+        title=_string(body, "title", "title", problems) or "",
+        regency=_string(location, "regency", "location.regency", problems),
+        district=_string(location, "district", "location.district", problems),
+        address=_string(location, "address", "location.address", problems),
+        lat=_number(location, "lat", "location.lat", problems),
+        lon=_number(location, "lon", "location.lon", problems),
+        anonymous=_boolean(body, "anonymous", problems),
+        confidential=_boolean(body, "confidential", problems),
+        name=_string(contact, "name", "contact.name", problems),
+        email=_string(contact, "email", "contact.email", problems),
+        phone=_string(contact, "phone", "contact.phone", problems),
+        idempotency_key=request.headers.get("Idempotency-Key") or None,
+    )
+    if problems:
+        raise ValidationFailed(dict(problems))
+    return submission
+
+
+# Field names of the domain mapped to the JSON paths clients sent them under.
+JSON_PATHS = {
+    "regency": "location.regency",
+    "district": "location.district",
+    "address": "location.address",
+    "lat": "location.lat",
+    "lon": "location.lon",
+    "name": "contact.name",
+    "email": "contact.email",
+    "phone": "contact.phone",
+}
+
+
+@bp.post("/complaints")
+@limiter.limit(intake_limit)
+@limiter.limit(reporter_limit, key_func=contact_key, exempt_when=no_contact)
+def create_complaint():
+    """File a complaint; 201 with its tracking code (200 when an idempotent retry)."""
+    body = request.get_json(silent=True)
+    if body is None:
+        return error_response(400, "invalid_json", "Isi permintaan harus objek JSON yang sah.")
+    submission = submission_from_json(body)
+    settings = current_app.extensions["lapor.settings"]
+    try:
+        result = file_complaint(settings, submission, now=utcnow())
+    except ValidationFailed as failed:
+        return validation_response({JSON_PATHS.get(k, k): v for k, v in failed.fields.items()})
+    response = jsonify(receipt(result, settings.public_url))
+    response.status_code = 201 if result.created else 200
+    response.headers["Location"] = url_for("api.get_complaint", code=result.complaint.tracking_code)
+    if not result.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def receipt(result: IntakeResult, public_url: str) -> dict:
+    """What a reporter gets back after filing: the only time the reporter key is shown."""
+    complaint, agency = result.complaint, result.agency
+    return {
+        "tracking_code": complaint.tracking_code,
+        "reporter_key": result.reporter_key,
+        "follow_up_url": result.reporter_key
+        and follow_up_url(public_url, complaint.tracking_code, result.reporter_key),
+        "status": complaint.status.value,
+        "agency": {"code": agency.code, "name": agency.name} if agency else None,
+        "confidence": (
+            round(complaint.routing_confidence, 4)
+            if complaint.routing_confidence is not None
+            else None
+        ),
+        "next_deadline": _iso(next_deadline(complaint)),
+    }
+
+
+REPORTER_KEY_HEADER = "X-Reporter-Key"
+
+
+def _has_no_key() -> bool:
+    return REPORTER_KEY_HEADER not in request.headers
+
+
+@bp.get("/complaints/<code>")
+@guard_reporter_keys(exempt_when=_has_no_key)
+def get_complaint(code: str):
+    """One complaint by tracking code: the public view, or with the reporter key (header
+    X-Reporter-Key) the reporter's own, which includes a confidential complaint's content."""
+    session = db.get_session()
+    complaint = find_complaint(session, code)
+    if complaint is None:
+        return error_response(404, "not_found", "Pengaduan dengan kode tersebut tidak ditemukan.")
+    settings = current_app.extensions["lapor.settings"]
+    own = not _has_no_key()
+    if own and not _proof().admits(settings, session, complaint):
+        return _not_the_reporter(complaint)
+    return jsonify(complaint_view(session, complaint, settings.tz, reporter=own))
+
+
+def _proof() -> KeyProof:
+    return KeyProof(request.headers.get(REPORTER_KEY_HEADER))
+
+
+def _not_the_reporter(complaint: Complaint) -> tuple:
+    log.warning(
+        "reporter key refused for complaint %s from %s",
+        complaint.tracking_code,
+        request.remote_addr,
+    )
+    return error_response(
+        403,
+        "reporter_key_invalid",
+        "Hanya pelapor yang dapat melakukan ini: kirim kunci pelapor yang Anda terima saat "
+        "melapor di header X-Reporter-Key.",
+    )
+
+
+def _reporter_command(code: str, command) -> tuple:
+    """Run one of the reporter's commands with the key of the request; the reporter's view
+    after. The key is checked first: a stranger learns nothing from the body's errors."""
+    settings = current_app.extensions["lapor.settings"]
+    session = db.get_session()
+    complaint = find_complaint(session, code)
+    if complaint is None:
+        return error_response(404, "not_found", "Pengaduan dengan kode tersebut tidak ditemukan.")
+    if not _proof().admits(settings, session, complaint):
+        return _not_the_reporter(complaint)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, "invalid_json", "Isi permintaan harus objek JSON yang sah.")
+    try:
+        command(settings, body, utcnow())
+    except NotTheReporter:  # the key was replaced in between
+        return _not_the_reporter(complaint)
+    session.refresh(complaint)
+    return jsonify(complaint_view(session, complaint, settings.tz, reporter=True))
+
+
+def _text(body: dict, key: str) -> str | None:
+    """A text field of a reporter command; any other type is a field error."""
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValidationFailed({key: FieldProblem("not_a_string", "Harus berupa teks.")})
+    return value
+
+
+@bp.post("/complaints/<code>/feedback")
+@guard_reporter_keys()
+def rate_complaint(code: str):
+    """The reporter rates a resolved complaint (1–5): this closes it."""
+
+    def rate(settings, body, now):
+        rating = body.get("rating")
+        if isinstance(rating, bool) or not isinstance(rating, int):
+            raise ValidationFailed(
+                {"rating": FieldProblem("out_of_range", "Pilih nilai 1 sampai 5.")}
+            )
+        reporter.rate(settings, code, _proof(), rating, _text(body, "comment"), now=now)
+
+    return _reporter_command(code, rate)
+
+
+@bp.post("/complaints/<code>/reopen")
+@guard_reporter_keys()
+def reopen_complaint(code: str):
+    """The reporter says a resolved complaint is not resolved, and why."""
+
+    def reopen(settings, body, now):
+        reporter.reopen(settings, code, _proof(), _text(body, "reason"), now=now)
+
+    return _reporter_command(code, reopen)
+
+
+@bp.post("/complaints/<code>/info")
+@guard_reporter_keys()
+def answer_question(code: str):
+    """The reporter answers the OPD's question; the complaint's clock resumes."""
+
+    def answer(settings, body, now):
+        reporter.provide_info(settings, code, _proof(), _text(body, "text"), now=now)
+
+    return _reporter_command(code, answer)
+
+
+@bp.get("/complaints")
+def list_complaints():
+    """Complaints that are not confidential, newest first, filterable and paginated."""
+    problems = _Problems()
+    page = _positive_int("page", 1, problems)
+    per_page = min(_positive_int("per_page", 20, problems), MAX_PER_PAGE)
+    status = request.args.get("status") or None
+    if status is not None and status not in {s.value for s in ComplaintStatus}:
+        problems.add("status", "invalid", "Status tidak dikenal.")
+    if problems:
+        return validation_response(dict(problems), status=400)
+    result = public_complaints(
+        db.get_session(),
+        regency=request.args.get("regency"),
+        agency=request.args.get("agency"),
+        status=status,
+        page=page,
+        per_page=per_page,
+    )
+    return jsonify(
+        {"items": result.items, "page": page, "per_page": per_page, "total": result.total}
+    )
+
+
+def _positive_int(name: str, default: int, problems: _Problems) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1 or int(raw) > 1_000_000:
+        problems.add(name, "invalid", "Harus bilangan bulat positif.")
+        return default
+    return int(raw)
+
+
+@bp.get("/agencies")
+def list_agencies():
+    """The region's OPD registry (active OPDs, with their parent for the escalation chain)."""
+    session = db.get_session()
+    agencies = session.exec(
+        select(Agency).where(Agency.active, Agency.kind != AgencyKind.EXTERNAL).order_by(Agency.id)
+    ).all()
+    codes = {a.id: a.code for a in agencies}
+    return jsonify(
+        [
+            {**agency_view(a), "kind": a.kind.value, "parent": codes.get(a.parent_id)}
+            for a in agencies
+        ]
+    )
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document())

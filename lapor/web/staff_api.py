@@ -1,0 +1,114 @@
+"""The staff JSON API under /api/v1/staff: the console's queue and actions for programs,
+with a bearer token (`lapor token create USER`) and the same rules as the pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from lapor.domain.errors import DomainError
+from lapor.domain.timefmt import utcnow
+from lapor.infra import db
+from lapor.services import accounts
+from lapor.services import casework as staff
+from lapor.web.api import error_response
+
+bp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff")
+
+
+@bp.before_request
+def _authenticate():
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = None
+    if scheme.lower() == "bearer" and token.strip():
+        user = accounts.user_for_token(db.get_session(), token.strip())
+    if user is None:
+        return error_response(401, "unauthorized", "Token API tidak ada atau tidak berlaku.")
+    g.staff = staff.Staff(id=user.id, role=user.role, agency_id=user.agency_id)
+    return None
+
+
+@bp.errorhandler(staff.NotFound)
+def _not_found(error: staff.NotFound):
+    return error_response(404, "not_found", error.message)
+
+
+@bp.get("/complaints")
+def list_complaints():
+    session = db.get_session()
+    status = request.args.get("status") or None
+    if status and status not in {s.value for s in staff.ComplaintStatus}:
+        return error_response(400, "bad_request", f"Status tidak dikenal: {status}.")
+    overdue = request.args.get("overdue", "").lower() in ("1", "true", "ya")
+    rows = staff.queue(
+        session,
+        g.staff,
+        now=utcnow(),
+        status=status,
+        agency_code=request.args.get("agency") or None,
+        overdue=overdue,
+    )
+    now = utcnow()
+    return jsonify(
+        {
+            "complaints": [
+                {
+                    "tracking_code": staff.tracking.display(c.tracking_code),
+                    "status": c.status.value,
+                    "agency": a.code if a else None,
+                    "title": c.title,
+                    "escalation_level": c.escalation_level,
+                    "sla": staff.sla_badge(c, now),
+                    "next_deadline": (d := staff.next_deadline(c)) and d.isoformat(),
+                    "anonymous": c.anonymous,
+                }
+                for c, a in rows
+            ]
+        }
+    )
+
+
+@bp.get("/complaints/<code>")
+def get_complaint(code: str):
+    session = db.get_session()
+    complaint = staff.complaint_for(session, g.staff, code)
+    return jsonify(staff.staff_view(session, complaint, utcnow()))
+
+
+@bp.post("/complaints/<code>/actions")
+def take_action(code: str):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+        return error_response(
+            400, "bad_request", 'Kirim JSON dengan "action" dan, bila perlu, "note"/"agency".'
+        )
+    for key in ("note", "agency", "reason", "duplicate_of", "forwarded_to"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            return error_response(400, "bad_request", f'"{key}" harus berupa teks.')
+    settings = current_app.extensions["lapor.settings"]
+
+    def work(session):
+        complaint = staff.complaint_for(session, g.staff, code)
+        staff.perform(
+            settings,
+            session,
+            g.staff,
+            complaint,
+            body["action"],
+            now=utcnow(),
+            note=body.get("note"),
+            agency_code=body.get("agency"),
+            reason=body.get("reason"),
+            duplicate_code=body.get("duplicate_of"),
+            forwarded_to=body.get("forwarded_to"),
+        )
+        return staff.staff_view(session, complaint, utcnow())
+
+    try:
+        view = db.run_in_transaction(settings, work)
+    except staff.NotFound as error:
+        return _not_found(error)
+    except DomainError as error:
+        status = 409 if error.code == "invalid_transition" else 422
+        return error_response(status, error.code, error.message)
+    return jsonify(view)
