@@ -1,15 +1,22 @@
-"""Running the SLA sweep against this installation's database, batch by batch."""
+"""Running the SLA sweep against this installation's database, batch by batch: each batch of
+due complaints locked, decided on (lapor.domain.sweep_rules) and written in bulk
+(lapor.infra.bulk) in one transaction. Two sweeps at once, or one run twice, act once."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from lapor.domain.sweep_rules import SweepResult, sweep_batch
-from lapor.infra import db
+from sqlmodel import Session, select
+
+from lapor.domain.deadlines import Deadlines
+from lapor.domain.notices import Notices
+from lapor.domain.sweep_rules import AgencyIndex, SweepResult, check
+from lapor.infra import bulk, db
 from lapor.infra.settings import Settings
 from lapor.services import deliveries
 from lapor.services.effects import deadlines_for, notices_for
+from models import Agency
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -34,3 +41,19 @@ def sweep(settings: Settings, now: datetime, batch: int = BATCH) -> SweepResult:
     if total.looked_at or enqueued:
         log.info("sweep at %s: %s, deliveries %d", now.isoformat(), dict(total.actions), enqueued)
     return total
+
+
+def sweep_batch(
+    session: Session, now: datetime, deadlines: Deadlines, notices: Notices, limit: int = BATCH
+) -> SweepResult:
+    """One batch of the sweep in the caller's transaction (the caller commits)."""
+    result = SweepResult()
+    agencies = AgencyIndex(list(session.exec(select(Agency))), deadlines.book.triage_agency)
+    complaints = bulk.lock_due(session, now, limit)
+    for complaint in complaints:
+        result.looked_at += 1
+        for action in check(session, complaint, now, deadlines, notices, agencies):
+            result.actions[action] += 1
+    bulk.write_complaints(session, complaints)
+    bulk.insert_records(session)
+    return result
