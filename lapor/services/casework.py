@@ -18,6 +18,7 @@ from lapor.domain import tracking, workflow
 from lapor.domain.deadlines import next_deadline, next_deadline_expression
 from lapor.domain.errors import DomainError
 from lapor.domain.workflow import Action, RejectReason
+from lapor.infra import db
 from lapor.infra.settings import Settings
 from lapor.services.effects import act
 from lapor.services.views import find_complaint, history
@@ -84,6 +85,44 @@ def allowed_actions(staff: Staff, complaint: Complaint) -> list[Action]:
     """The actions this staff member may take on this complaint now."""
     possible = workflow.allowed_actions(complaint.status, workflow.ActorKind.STAFF)
     return [a for a in possible if a in ROLE_ACTIONS.get(staff.role, frozenset())]
+
+
+@dataclass(frozen=True)
+class StaffAction:
+    """What a staff member asks for, as the console's form or the staff API's body says it."""
+
+    name: str
+    note: str | None = None
+    agency_code: str | None = None
+    reason: str | None = None
+    duplicate_code: str | None = None
+    forwarded_to: str | None = None
+
+
+def take_action(
+    settings: Settings, staff: Staff, raw_code: str, action: StaffAction, *, now: datetime
+) -> Complaint:
+    """The staff command: one action on one complaint, in its own transaction (retried on a
+    conflict with another writer). The complaint as it is afterwards."""
+
+    def work(session: Session) -> Complaint:
+        complaint = complaint_for(session, staff, raw_code)
+        perform(
+            settings,
+            session,
+            staff,
+            complaint,
+            action.name,
+            now=now,
+            note=action.note,
+            agency_code=action.agency_code,
+            reason=action.reason,
+            duplicate_code=action.duplicate_code,
+            forwarded_to=action.forwarded_to,
+        )
+        return complaint
+
+    return db.run_in_transaction(settings, work)
 
 
 def perform(

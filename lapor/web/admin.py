@@ -31,6 +31,12 @@ from lapor.web.auth import roles_required
 from models import Agency, Complaint, Notification, NotificationStatus, Role, User
 
 bp = Blueprint("ops", __name__, url_prefix="/admin")
+
+
+def _settings():
+    return current_app.extensions["lapor.settings"]
+
+
 FAILED_SHOWN = 20
 
 
@@ -126,7 +132,7 @@ def requeue(queue: str, job_id: str):
 @bp.post("/antrean/sapu")
 @roles_required(Role.ADMIN)
 def sweep_now():
-    jobs.enqueue_sweep(current_app.extensions["lapor.settings"])
+    jobs.enqueue_sweep(_settings())
     flash("Sapuan SLA dijadwalkan sekarang.")
     return redirect(url_for("ops.queues"), code=303)
 
@@ -138,26 +144,26 @@ def sweep_now():
 @roles_required(Role.ADMIN)
 def users():
     """The staff accounts; a new one gets a generated password, shown here once."""
-    session = db.get_session()
     error, created = None, None
     status = 200
     if request.method == "POST":
         form = request.form
         password = accounts.generated_password()
         try:
-            user = accounts.create_user(
-                session,
-                username=form.get("username", ""),
-                password=password,
-                role=form.get("role", ""),
-                agency_code=form.get("agency") or None,
-                full_name=form.get("full_name", "")[:120],
-                now=utcnow(),
+            user = db.run_in_transaction(
+                _settings(),
+                lambda session: accounts.create_user(
+                    session,
+                    username=form.get("username", ""),
+                    password=password,
+                    role=form.get("role", ""),
+                    agency_code=form.get("agency") or None,
+                    full_name=form.get("full_name", "")[:120],
+                    now=utcnow(),
+                ),
             )
-            session.commit()
             created = (user.username, password)
         except DomainError as failure:
-            session.rollback()
             error, status = failure.message, 422
     return _users_page(error=error, created=created), status
 
@@ -165,19 +171,19 @@ def users():
 @bp.post("/pengguna/<int:user_id>/<any(aktifkan, nonaktifkan, sandi):what>")
 @roles_required(Role.ADMIN)
 def user_action(user_id: int, what: str):
-    session = db.get_session()
     if what == "nonaktifkan" and user_id == current_user.id:
         return _users_page(error="Anda tidak dapat menonaktifkan akun Anda sendiri."), 422
     try:
         if what == "sandi":
-            password = accounts.reset_password(session, user_id)
-            session.commit()
-            user = session.get(User, user_id)
+            password = db.run_in_transaction(
+                _settings(), lambda session: accounts.reset_password(session, user_id)
+            )
+            user = db.get_session().get(User, user_id)
             return _users_page(created=(user.username, password))
-        accounts.set_active(session, user_id, what == "aktifkan")
-        session.commit()
+        db.run_in_transaction(
+            _settings(), lambda session: accounts.set_active(session, user_id, what == "aktifkan")
+        )
     except DomainError:
-        session.rollback()
         abort(404)
     flash("Akun diperbarui.")
     return redirect(url_for("ops.users"), code=303)

@@ -171,30 +171,22 @@ def attachment(code: str, attachment_id: int):
 @bp.post("/pengaduan/<code>/tindakan")
 @roles_required(*ALL_STAFF)
 def take_action(code: str):
-    session = db.get_session()
+    form = request.form
+    action = staff.StaffAction(
+        form.get("action", ""),
+        note=form.get("note") or None,
+        agency_code=form.get("agency") or None,
+        reason=form.get("reason") or None,
+        duplicate_code=form.get("duplicate_of") or None,
+        forwarded_to=form.get("forwarded_to") or None,
+    )
+    settings = current_app.extensions["lapor.settings"]
     try:
-        found = staff.complaint_for(session, me(), code)
+        found = staff.take_action(settings, me(), code, action, now=utcnow())
     except staff.NotFound:
         abort(404)
-    form = request.form
-    try:
-        staff.perform(
-            current_app.extensions["lapor.settings"],
-            session,
-            me(),
-            found,
-            form.get("action", ""),
-            now=utcnow(),
-            note=form.get("note") or None,
-            agency_code=form.get("agency") or None,
-            reason=form.get("reason") or None,
-            duplicate_code=form.get("duplicate_of") or None,
-            forwarded_to=form.get("forwarded_to") or None,
-        )
-        session.commit()
     except DomainError as error:
-        session.rollback()
-        session.refresh(found)
+        found = staff.complaint_for(db.get_session(), me(), code)
         return _complaint_page(found, errors={"form": error.message}, status=422)
     flash("Tindakan tersimpan.")
     if me().role == Role.OFFICER and found.agency_id != me().agency_id:

@@ -87,28 +87,19 @@ def take_action(code: str):
             return error_response(400, "bad_request", f'"{key}" harus berupa teks.')
     settings = current_app.extensions["lapor.settings"]
 
-    def work(session):
-        complaint = staff.complaint_for(session, g.staff, code)
-        staff.perform(
-            settings,
-            session,
-            g.staff,
-            complaint,
-            body["action"],
-            now=utcnow(),
-            note=body.get("note"),
-            agency_code=body.get("agency"),
-            reason=body.get("reason"),
-            duplicate_code=body.get("duplicate_of"),
-            forwarded_to=body.get("forwarded_to"),
-        )
-        return staff.staff_view(session, complaint, utcnow())
-
+    action = staff.StaffAction(
+        body["action"],
+        note=body.get("note"),
+        agency_code=body.get("agency"),
+        reason=body.get("reason"),
+        duplicate_code=body.get("duplicate_of"),
+        forwarded_to=body.get("forwarded_to"),
+    )
     try:
-        view = db.run_in_transaction(settings, work)
+        complaint = staff.take_action(settings, g.staff, code, action, now=utcnow())
     except staff.NotFound as error:
         return _not_found(error)
     except DomainError as error:
         status = 409 if error.code == "invalid_transition" else 422
         return error_response(status, error.code, error.message)
-    return jsonify(view)
+    return jsonify(staff.staff_view(db.get_session(), complaint, utcnow()))
