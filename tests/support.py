@@ -119,3 +119,12 @@ def decoded(content: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(content))
     image.load()
     return image
+
+
+def domain_effects() -> dict:
+    """The default region's clock and notices (in-app only), as keyword arguments: what the
+    state machine and intake need in a test that calls the domain directly."""
+    from lapor.infra.settings import Settings as Defaults
+    from lapor.services.effects import effects
+
+    return effects(Defaults())

@@ -15,6 +15,10 @@ from lapor.domain.intake import Submission, submit
 from lapor.infra.settings import Settings
 from models import ActorKind, Agency, User
 
+from support import domain_effects
+
+EFFECTS = domain_effects()
+
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
 
@@ -114,7 +118,11 @@ def test_agencies_list_shows_the_chain(cli, session):
 
 def _file(session, store, **values) -> str:
     complaint = submit(
-        session, Submission(text="Pelayanan Samsat lambat sekali", **values), now=NOW, store=store
+        session,
+        Submission(text="Pelayanan Samsat lambat sekali", **values),
+        now=NOW,
+        store=store,
+        **EFFECTS,
     ).complaint
     agency = session.exec(select(Agency).where(Agency.code == "SAMSAT-PKY")).one()
     workflow.apply(
@@ -124,6 +132,7 @@ def _file(session, store, **values) -> str:
         actor=workflow.Actor(ActorKind.STAFF),
         now=NOW,
         change=workflow.Change(agency=agency),
+        **EFFECTS,
     )
     session.commit()
     return complaint.tracking_code

@@ -25,7 +25,9 @@ from models import (
     Reporter,
 )
 
-from support import decoded, jpeg
+from support import decoded, domain_effects, jpeg
+
+EFFECTS = domain_effects()
 
 SECRET = "installation-secret"
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
@@ -59,7 +61,7 @@ def test_a_complete_submission_is_stored_with_reporter_files_and_event(session, 
         phone="0812-3456-7890",
         uploads=[Upload("foto jalan.JPG", JPEG), Upload("../../surat.pdf", PDF)],
     )
-    result = submit(session, submission, now=NOW, store=store, gazetteer=GAZETTEER)
+    result = submit(session, submission, now=NOW, store=store, gazetteer=GAZETTEER, **EFFECTS)
     session.commit()
     complaint = result.complaint
     assert result.created
@@ -113,7 +115,7 @@ def test_field_rules_name_the_field_and_store_nothing(
 ):
     values = {"text": "Jalan rusak parah di desa kami", **changes}
     with pytest.raises(ValidationFailed) as failed:
-        submit(session, Submission(**values), now=NOW, store=store, gazetteer=GAZETTEER)
+        submit(session, Submission(**values), now=NOW, store=store, gazetteer=GAZETTEER, **EFFECTS)
     problem = failed.value.fields[field]
     assert problem.code == code and problem.message
     session.rollback()
@@ -150,6 +152,7 @@ def test_privacy_flags_are_independent_and_kept(session, store):
                 ),
                 now=NOW,
                 store=store,
+                **EFFECTS,
             ).complaint
             assert (complaint.anonymous, complaint.confidential) == (anonymous, confidential)
             # The reporter is stored even when anonymous: notifications still reach them.
@@ -160,9 +163,9 @@ def test_same_idempotency_key_makes_one_complaint(session, store):
     submission = Submission(
         text="Sampah menumpuk", idempotency_key="form-123", uploads=[Upload("a.jpg", JPEG)]
     )
-    first = submit(session, submission, now=NOW, store=store, secret=SECRET)
+    first = submit(session, submission, now=NOW, store=store, secret=SECRET, **EFFECTS)
     session.commit()
-    again = submit(session, submission, now=NOW, store=store, secret=SECRET)
+    again = submit(session, submission, now=NOW, store=store, secret=SECRET, **EFFECTS)
     session.commit()
     assert first.created and not again.created
     assert again.complaint.id == first.complaint.id
@@ -179,6 +182,7 @@ def test_idempotency_keys_are_per_channel(session, store):
         now=NOW,
         store=store,
         secret=SECRET,
+        **EFFECTS,
     )
     bot = submit(
         session,
@@ -186,6 +190,7 @@ def test_idempotency_keys_are_per_channel(session, store):
         now=NOW,
         store=store,
         secret=SECRET,
+        **EFFECTS,
     )
     assert web.complaint.id != bot.complaint.id
     assert web.reporter_key != bot.reporter_key
@@ -194,7 +199,11 @@ def test_idempotency_keys_are_per_channel(session, store):
 def test_an_idempotent_submission_needs_the_installation_secret(session, store):
     with pytest.raises(ValueError, match="secret"):
         submit(
-            session, Submission(text="Sampah menumpuk", idempotency_key="8"), now=NOW, store=store
+            session,
+            Submission(text="Sampah menumpuk", idempotency_key="8"),
+            now=NOW,
+            store=store,
+            **EFFECTS,
         )
 
 
@@ -205,6 +214,7 @@ def test_reusing_a_key_for_other_content_is_refused(session, store):
         now=NOW,
         store=store,
         secret=SECRET,
+        **EFFECTS,
     )
     session.commit()
     with pytest.raises(IdempotencyConflict):
@@ -214,6 +224,7 @@ def test_reusing_a_key_for_other_content_is_refused(session, store):
             now=NOW,
             store=store,
             secret=SECRET,
+            **EFFECTS,
         )
 
 
@@ -230,7 +241,9 @@ def test_concurrent_duplicates_make_one_complaint(settings, store):
                 db.run_in_transaction(
                     settings,
                     lambda s: (
-                        submit(s, submission, now=NOW, store=store, secret=SECRET).complaint.id
+                        submit(
+                            s, submission, now=NOW, store=store, secret=SECRET, **EFFECTS
+                        ).complaint.id
                     ),
                 )
             )
@@ -262,7 +275,9 @@ def test_a_failure_midway_leaves_no_rows_and_no_files(settings, store):
         text="Banjir di jalan", name="Ani", uploads=[Upload("a.jpg", JPEG), Upload("b.pdf", PDF)]
     )
     with pytest.raises(OSError):
-        db.run_in_transaction(settings, lambda s: submit(s, submission, now=NOW, store=failing))
+        db.run_in_transaction(
+            settings, lambda s: submit(s, submission, now=NOW, store=failing, **EFFECTS)
+        )
     with Session(db.engine_for(settings.database_url)) as check:
         assert set(_counts(check).values()) == {0}
     assert _files(settings) == []
@@ -280,6 +295,7 @@ def test_a_sure_router_disposes_and_an_unsure_one_leaves_it_for_triage(session, 
         now=NOW,
         store=store,
         router=router_saying(True),
+        **EFFECTS,
     ).complaint
     unsure = submit(
         session,
@@ -287,6 +303,7 @@ def test_a_sure_router_disposes_and_an_unsure_one_leaves_it_for_triage(session, 
         now=NOW,
         store=store,
         router=router_saying(False),
+        **EFFECTS,
     ).complaint
     session.commit()
     assert sure.status == ComplaintStatus.ROUTED and sure.agency_id is not None
@@ -308,6 +325,7 @@ def test_telegram_reporters_are_one_row_per_account(session, store):
             ),
             now=NOW,
             store=store,
+            **EFFECTS,
         )
     assert _counts(session)["Reporter"] == 1
 

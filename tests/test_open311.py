@@ -8,6 +8,10 @@ from lapor.domain.intake import Submission, submit
 from lapor.domain.timefmt import utcnow
 from models import Complaint, ComplaintEvent
 
+from support import domain_effects
+
+EFFECTS = domain_effects()
+
 REQUEST_FIELDS = {
     "service_request_id",
     "status",
@@ -120,6 +124,7 @@ def test_confidential_complaints_are_not_in_open311(client, session):
         Submission(text="Rahasia sekali isinya", confidential=True),
         now=utcnow(),
         store=AttachmentStore(session.info.get("x", "/tmp")),
+        **EFFECTS,
     ).complaint
     session.commit()
     assert client.get("/open311/v2/requests.json").get_json() == []

@@ -18,7 +18,9 @@ from lapor.domain import reporter_key, tracking, workflow
 from lapor.infra import db
 from models import ActorKind, Complaint, ComplaintStatus, Feedback, Notification
 
-from support import act_on, export_settings, work
+from support import act_on, domain_effects, export_settings, work
+
+EFFECTS = domain_effects()
 
 STAFF = workflow.Actor(ActorKind.STAFF)
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -264,7 +266,12 @@ def test_an_idempotent_retry_gets_the_same_key_back(client, settings):
     with Session(db.engine_for(settings.database_url)) as session:
         complaint = session.exec(select(Complaint)).one()
         workflow.apply(
-            session, complaint, workflow.Action.NEW_KEY, actor=workflow.Actor.reporter(), now=NOW
+            session,
+            complaint,
+            workflow.Action.NEW_KEY,
+            actor=workflow.Actor.reporter(),
+            now=NOW,
+            **EFFECTS,
         )
         session.commit()
     late = post().get_json()

@@ -27,6 +27,10 @@ from lapor.routing.router import LabelMap, RouterCache
 from lapor.routing.text import mask_personal_data, prepare
 from models import ActorKind, Agency, ComplaintStatus, RoutingExample
 
+from support import domain_effects
+
+EFFECTS = domain_effects()
+
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
 
@@ -216,7 +220,7 @@ def test_route_without_a_model_says_what_to_do(app):
 def test_intake_auto_routes_a_clear_complaint(session, store, routed_settings, router):
     text = "Lampu PJU mati total di jalan raya depan sekolah, mohon segera diperbaiki"
     decision = router.decide(text)
-    result = submit(session, Submission(text=text), now=NOW, store=store, router=router)
+    result = submit(session, Submission(text=text), now=NOW, store=store, router=router, **EFFECTS)
     session.commit()
     complaint = result.complaint
     assert complaint.routing_label == decision.label
@@ -228,7 +232,9 @@ def test_intake_auto_routes_a_clear_complaint(session, store, routed_settings, r
 
 
 def test_people_s_routing_decisions_become_training_examples(session, store):
-    complaint = submit(session, Submission(text="Jalan berlubang besar"), now=NOW, store=store)
+    complaint = submit(
+        session, Submission(text="Jalan berlubang besar"), now=NOW, store=store, **EFFECTS
+    )
     complaint = complaint.complaint
     pupr = session.exec(select(Agency).where(Agency.code == "PUPR")).one()
     workflow.apply(
@@ -238,6 +244,7 @@ def test_people_s_routing_decisions_become_training_examples(session, store):
         actor=workflow.Actor(ActorKind.STAFF),
         now=NOW,
         change=workflow.Change(agency=pupr),
+        **EFFECTS,
     )
     session.commit()
     row = session.exec(select(RoutingExample)).one()
@@ -256,7 +263,9 @@ def test_retrain_refuses_a_model_taught_wrong_labels(session, store, routed_sett
     assert nothing.promoted is False and "tidak ada koreksi" in nothing.reason
     # Officers "correct" 300 complaints to one wrong OPD: the retrained model must not win.
     disdik = session.exec(select(Agency).where(Agency.code == "DISDIK")).one()
-    complaint = submit(session, Submission(text="dummy pengaduan"), now=NOW, store=store).complaint
+    complaint = submit(
+        session, Submission(text="dummy pengaduan"), now=NOW, store=store, **EFFECTS
+    ).complaint
     session.flush()
     for example in read_examples(sample_csv)[:300]:
         session.add(

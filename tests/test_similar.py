@@ -9,6 +9,10 @@ from lapor.domain.intake import Submission, submit
 from lapor.routing.similar import Candidate, Place, rank, similar_open_complaints
 from models import ActorKind
 
+from support import domain_effects
+
+EFFECTS = domain_effects()
+
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 ROAD = "Jalan berlubang besar di depan pasar Kahayan, sudah dua bulan belum diperbaiki"
 
@@ -42,7 +46,7 @@ def test_place_raises_nearby_and_lowers_distant_matches():
 
 def test_only_recent_open_complaints_are_candidates(session, store):
     def file(text, when=NOW):
-        result = submit(session, Submission(text=text), now=when, store=store).complaint
+        result = submit(session, Submission(text=text), now=when, store=store, **EFFECTS).complaint
         session.commit()
         return result
 
@@ -56,6 +60,7 @@ def test_only_recent_open_complaints_are_candidates(session, store):
         actor=workflow.Actor(ActorKind.STAFF),
         now=NOW,
         change=workflow.Change(note="Jalan nasional: wewenang BPJN"),
+        **EFFECTS,
     )
     old_twin = file(ROAD, when=NOW - timedelta(days=200))
     session.commit()

@@ -12,7 +12,9 @@ from sqlmodel import func, select
 from lapor.domain import workflow
 from models import ActorKind, Agency, Attachment, Complaint, ComplaintStatus, Feedback
 
-from support import decoded, jpeg
+from support import decoded, domain_effects, jpeg
+
+EFFECTS = domain_effects()
 
 JPEG = jpeg()
 
@@ -169,6 +171,7 @@ def _resolve(session, code, days_ago=0):
         actor=staff,
         now=now,
         change=workflow.Change(agency=agency),
+        **EFFECTS,
     )
     workflow.apply(
         session,
@@ -177,6 +180,7 @@ def _resolve(session, code, days_ago=0):
         actor=staff,
         now=now,
         change=workflow.Change(note="Sudah kami tambal"),
+        **EFFECTS,
     )
     workflow.apply(
         session,
@@ -185,6 +189,7 @@ def _resolve(session, code, days_ago=0):
         actor=staff,
         now=now,
         change=workflow.Change(note="Perbaikan selesai"),
+        **EFFECTS,
     )
     session.commit()
     return complaint
@@ -245,7 +250,14 @@ def test_the_reporter_answers_a_question_and_the_opd_gets_it_back(client, sessio
         (workflow.Action.REQUEST_INFO, workflow.Change(note="Di depan nomor rumah berapa?")),
     ):
         workflow.apply(
-            session, complaint, action, actor=staff, now=now, change=change, deadlines=clock
+            session,
+            complaint,
+            action,
+            actor=staff,
+            now=now,
+            change=change,
+            deadlines=clock,
+            notices=EFFECTS["notices"],
         )
     session.commit()
     page = client.get(f"/lacak/{code}").get_data(as_text=True)

@@ -18,6 +18,10 @@ from lapor.services import accounts
 from models import ActorKind, Agency, Complaint, ComplaintEvent
 from models import ComplaintStatus as S
 
+from support import domain_effects
+
+EFFECTS = domain_effects()
+
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 SYS, REP, STAFF = ActorKind.SYSTEM, ActorKind.REPORTER, ActorKind.STAFF
 
@@ -100,7 +104,11 @@ def staff(session) -> Actor:
 
 def _new_complaint(session: Session, store) -> Complaint:
     result = submit(
-        session, Submission(text="Jalan berlubang di depan pasar"), now=NOW, store=store
+        session,
+        Submission(text="Jalan berlubang di depan pasar"),
+        now=NOW,
+        store=store,
+        **EFFECTS,
     )
     session.commit()
     return result.complaint
@@ -144,15 +152,18 @@ def test_a_lifecycle_writes_one_event_per_action(session, store, staff):
             actor=actor,
             now=NOW + timedelta(minutes=minutes),
             change=change,
+            **EFFECTS,
         )
         session.commit()
         assert complaint.status == expected, action
+        if action == Action.ESCALATE:
+            # Each new stage of the clock (resolving, reopening) starts at level 0 again.
+            assert complaint.escalation_level == 1
     events = _events(session, complaint)
     assert [e.action for e in events] == ["submit"] + [s[0].value for s in steps]
     assert [e.status_to for e in events][1:] == [s[3] for s in steps]
     assert all(e.at.tzinfo is not None for e in events)
     assert complaint.agency_id == pupr.id
-    assert complaint.escalation_level == 1
     assert complaint.first_response_at == NOW + timedelta(minutes=5)
     assert complaint.closed_at == NOW + timedelta(minutes=10)
     transfer = events[2]
@@ -169,6 +180,7 @@ def test_a_rolled_back_action_leaves_neither_status_nor_event(session, store, st
         actor=staff,
         now=NOW,
         change=Change(agency=_agency(session, "DINSOS")),
+        **EFFECTS,
     )
     session.rollback()
     session.refresh(complaint)
@@ -189,7 +201,7 @@ def test_a_rolled_back_action_leaves_neither_status_nor_event(session, store, st
 def test_actions_refuse_missing_details(session, store, staff, action, change, code):
     complaint = _new_complaint(session, store)
     with pytest.raises(DomainError) as refused:
-        workflow.apply(session, complaint, action, actor=staff, now=NOW, change=change)
+        workflow.apply(session, complaint, action, actor=staff, now=NOW, change=change, **EFFECTS)
     assert refused.value.code == code
     assert complaint.status == S.RECEIVED
 
@@ -204,6 +216,7 @@ def test_routing_refuses_outside_bodies_and_same_agency(session, store, staff):
             actor=staff,
             now=NOW,
             change=Change(agency=_agency(session, "POLDA")),
+            **EFFECTS,
         )
     assert refused.value.code == "agency_not_allowed"
     dinsos = _agency(session, "DINSOS")
@@ -214,6 +227,7 @@ def test_routing_refuses_outside_bodies_and_same_agency(session, store, staff):
         actor=staff,
         now=NOW,
         change=Change(agency=dinsos),
+        **EFFECTS,
     )
     with pytest.raises(DomainError) as same:
         workflow.apply(
@@ -223,6 +237,7 @@ def test_routing_refuses_outside_bodies_and_same_agency(session, store, staff):
             actor=staff,
             now=NOW,
             change=Change(agency=dinsos, note="salah"),
+            **EFFECTS,
         )
     assert same.value.code == "same_agency"
 
@@ -237,6 +252,7 @@ def test_reject_as_duplicate_links_the_original(session, store, staff):
         actor=staff,
         now=NOW,
         change=Change(reason=RejectReason.DUPLICATE, duplicate_of=original),
+        **EFFECTS,
     )
     session.commit()
     assert copy.status == S.REJECTED and copy.duplicate_of_id == original.id
@@ -255,6 +271,7 @@ def test_forward_records_the_outside_body(session, store, staff):
         actor=staff,
         now=NOW,
         change=Change(agency=_agency(session, "PLN"), note="Listrik padam: wewenang PLN"),
+        **EFFECTS,
     )
     session.commit()
     assert complaint.status == S.FORWARDED
@@ -268,7 +285,9 @@ def test_two_writers_on_one_complaint_cannot_both_win(settings, store):
     with Session(engine) as first, Session(engine) as second:
         a, b = first.get(Complaint, complaint_id), second.get(Complaint, complaint_id)
         for session, complaint in ((first, a), (second, b)):
-            workflow.apply(session, complaint, Action.ESCALATE, actor=Actor.system(), now=NOW)
+            workflow.apply(
+                session, complaint, Action.ESCALATE, actor=Actor.system(), now=NOW, **EFFECTS
+            )
         first.commit()
         with pytest.raises(StaleDataError):
             second.commit()

@@ -22,17 +22,14 @@ from lapor.domain.timefmt import human, utcnow
 from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, Action
 from lapor.infra import db
 from lapor.infra.settings import Settings, SettingsError
-from lapor.services import accounts
-from lapor.services.casework import reporter_for_staff
-from lapor.services.views import find_complaint, history
+from lapor.services import accounts, views
+from lapor.services.views import find_complaint
 from models import (
     Agency,
-    Attachment,
     Complaint,
     ComplaintEvent,
     Notification,
     Role,
-    User,
 )
 
 
@@ -237,64 +234,7 @@ def _complaint_by_code(session: Session, code: str) -> Complaint:
 
 
 def _complaint_view(session: Session, complaint: Complaint) -> dict:
-    tz = _settings().tz
-    agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
-    events = history(session, complaint)
-    attachments = session.exec(
-        select(Attachment).where(Attachment.complaint_id == complaint.id)
-    ).all()
-    return {
-        "tracking_code": complaint.tracking_code,
-        "status": complaint.status.value,
-        "status_label": STATUS_LABELS[complaint.status],
-        "title": complaint.title,
-        "text": complaint.text,
-        "location": {
-            "regency": complaint.regency,
-            "district": complaint.district,
-            "address": complaint.address,
-            "lat": complaint.lat,
-            "lon": complaint.lon,
-        },
-        "channel": complaint.channel.value,
-        "anonymous": complaint.anonymous,
-        "confidential": complaint.confidential,
-        # An anonymous reporter's identity stays hidden from operators too: it is only ever
-        # used by the notification jobs to reach the reporter.
-        "reporter": "anonim" if complaint.anonymous else reporter_for_staff(session, complaint),
-        "agency": {"code": agency.code, "name": agency.name} if agency else None,
-        "routing": {
-            "label": complaint.routing_label,
-            "confidence": complaint.routing_confidence,
-            "model_version": complaint.model_version,
-        },
-        "escalation_level": complaint.escalation_level,
-        "deadlines": {
-            "verification": human(complaint.verification_due_at, tz),
-            "response": human(complaint.response_due_at, tz),
-            "resolution": human(complaint.resolution_due_at, tz),
-        },
-        "received_at": human(complaint.received_at, tz),
-        "attachments": [{"filename": a.filename, "size": a.size} for a in attachments],
-        "events": [
-            {
-                "at": human(e.at, tz),
-                "action": e.action,
-                "label": ACTION_LABELS.get(Action(e.action), e.action),
-                "actor": e.actor_kind.value
-                + (f":{_username(session, e.actor_user_id)}" if e.actor_user_id else ""),
-                "status_from": e.status_from.value if e.status_from else None,
-                "status_to": e.status_to.value,
-                "note": e.note,
-            }
-            for e in events
-        ],
-    }
-
-
-def _username(session: Session, user_id: int) -> str:
-    user = session.get(User, user_id)
-    return user.username if user else str(user_id)
+    return views.operator_view(session, complaint, _settings().tz)
 
 
 def _print_complaint(view: dict) -> None:

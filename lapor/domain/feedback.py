@@ -27,8 +27,8 @@ def rate(
     comment: str | None,
     *,
     now: datetime,
-    deadlines: Deadlines | None = None,
-    notices: Notices | None = None,
+    deadlines: Deadlines,
+    notices: Notices,
 ) -> Feedback:
     """Store the reporter's rating (1–5) of a resolved complaint and close it."""
     if complaint.status != ComplaintStatus.RESOLVED:
@@ -80,8 +80,8 @@ def reopen(
     reason: str | None,
     *,
     now: datetime,
-    deadlines: Deadlines | None = None,
-    notices: Notices | None = None,
+    deadlines: Deadlines,
+    notices: Notices,
 ) -> None:
     """The reporter is not satisfied: the complaint goes back to its OPD."""
     if complaint.status == ComplaintStatus.RESOLVED and not can_reopen(complaint, now):
@@ -125,8 +125,8 @@ def provide_info(
     text: str | None,
     *,
     now: datetime,
-    deadlines: Deadlines | None = None,
-    notices: Notices | None = None,
+    deadlines: Deadlines,
+    notices: Notices,
 ) -> None:
     """The reporter answers the OPD's question: the complaint and its clock resume."""
     if complaint.status != ComplaintStatus.NEEDS_INFO:

@@ -114,8 +114,8 @@ def submit(
     store: FileStore,
     gazetteer: Gazetteer | None = None,
     router: Router | None = None,
-    deadlines: Deadlines | None = None,
-    notices: Notices | None = None,
+    deadlines: Deadlines,
+    notices: Notices,
     agencies: Mapping[str, Agency] | None = None,
     secret: str | None = None,
 ) -> IntakeResult:
@@ -171,9 +171,8 @@ def submit(
         received_at=now,
         updated_at=now,
     )
-    if deadlines is not None:
-        deadlines.received(complaint, now)
-        deadlines.schedule(complaint)
+    deadlines.received(complaint, now)
+    deadlines.schedule(complaint)
     session.add(complaint)
     submitted = workflow.record_submission(
         session,
@@ -244,8 +243,8 @@ def _route(
     agency: Agency,
     decision: RoutingDecision,
     now: datetime,
-    deadlines: Deadlines | None,
-    notices: Notices | None,
+    deadlines: Deadlines,
+    notices: Notices,
 ) -> None:
     """Dispose to the OPD automatically: the router is sure."""
     workflow.apply(

@@ -40,7 +40,7 @@ def check(
     complaint: Complaint,
     now: datetime,
     deadlines: Deadlines,
-    notices: Notices | None,
+    notices: Notices,
     agencies: AgencyIndex,
 ) -> list[str]:
     """Do what has come due for one complaint; the actions taken."""

@@ -221,9 +221,9 @@ def apply(
     *,
     actor: Actor,
     now: datetime,
+    deadlines: Deadlines,
+    notices: Notices,
     change: Change | None = None,
-    deadlines: Deadlines | None = None,
-    notices: Notices | None = None,
 ) -> ComplaintEvent:
     """Take an action on a complaint: check it, change the complaint (its deadlines too, when
     a calendar is given), add its audit event and the notices it calls for."""
@@ -237,12 +237,10 @@ def apply(
     _check_requirements(complaint, action, rule, note, change)
     data = dict(change.data)
     _EFFECTS[action](complaint, change, now, data)
-    if deadlines is not None:
-        _move_clock(session, deadlines, complaint, action, change, now, before, after)
+    _move_clock(session, deadlines, complaint, action, change, now, before, after)
     complaint.status = after
     complaint.updated_at = now
-    if deadlines is not None:
-        deadlines.schedule(complaint)
+    deadlines.schedule(complaint)
     event = ComplaintEvent(
         **complaint_link(complaint),
         at=now,
@@ -269,9 +267,8 @@ def apply(
                 created_at=now,
             )
         )
-    if notices is not None:
-        target = change.agency if action in (Action.ESCALATE, Action.REMIND) else None
-        notices.after_event(session, complaint, event, target=target)
+    target = change.agency if action in (Action.ESCALATE, Action.REMIND) else None
+    notices.after_event(session, complaint, event, target=target)
     return event
 
 
@@ -313,8 +310,8 @@ def record_submission(
     *,
     actor: Actor,
     now: datetime,
+    notices: Notices,
     category: str | None = None,
-    notices: Notices | None = None,
 ) -> ComplaintEvent:
     """The first event of every complaint: it came in (with the category a client chose)."""
     event = ComplaintEvent(
@@ -327,8 +324,7 @@ def record_submission(
         data={"channel": complaint.channel.value, **({"category": category} if category else {})},
     )
     session.add(event)
-    if notices is not None:
-        notices.after_event(session, complaint, event)
+    notices.after_event(session, complaint, event)
     return event
 
 

@@ -14,15 +14,15 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from lapor.domain import tracking, workflow
+from lapor.domain import workflow
 from lapor.domain.deadlines import next_deadline, next_deadline_expression
 from lapor.domain.errors import DomainError
 from lapor.domain.workflow import Action, RejectReason
 from lapor.infra import db
 from lapor.infra.settings import Settings
 from lapor.services.effects import act
-from lapor.services.views import find_complaint, history
-from models import Agency, Complaint, ComplaintEvent, ComplaintStatus, Reporter, Role
+from lapor.services.views import find_complaint
+from models import Agency, Complaint, ComplaintEvent, ComplaintStatus, Role
 
 S = ComplaintStatus
 OPEN = workflow.OPEN
@@ -240,69 +240,3 @@ def queue(
         query = query.where(due < now)
     query = query.order_by(due.asc().nulls_last(), Complaint.id).limit(limit)
     return list(session.exec(query).all())
-
-
-def reporter_for_staff(session: Session, complaint: Complaint) -> dict | None:
-    """The reporter as staff may see them: nothing at all for an anonymous complaint."""
-    if complaint.anonymous or complaint.reporter_id is None:
-        return None
-    reporter = session.get(Reporter, complaint.reporter_id)
-    if reporter is None:
-        return None
-    return {"name": reporter.name, "email": reporter.email, "phone": reporter.phone}
-
-
-def staff_view(session: Session, complaint: Complaint, now: datetime) -> dict:
-    """A complaint as staff read it (JSON-ready): everything but a hidden identity."""
-    agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
-    events = history(session, complaint)
-
-    def iso(moment):
-        return moment.isoformat() if moment else None
-
-    return {
-        "tracking_code": tracking.display(complaint.tracking_code),
-        "status": complaint.status.value,
-        "status_label": workflow.STATUS_LABELS[complaint.status],
-        "title": complaint.title,
-        "text": complaint.text,
-        "location": {
-            "regency": complaint.regency,
-            "district": complaint.district,
-            "address": complaint.address,
-            "lat": complaint.lat,
-            "lon": complaint.lon,
-        },
-        "channel": complaint.channel.value,
-        "anonymous": complaint.anonymous,
-        "confidential": complaint.confidential,
-        "reporter": reporter_for_staff(session, complaint),
-        "agency": {"code": agency.code, "name": agency.name} if agency else None,
-        "routing": {
-            "label": complaint.routing_label,
-            "confidence": complaint.routing_confidence,
-        },
-        "escalation_level": complaint.escalation_level,
-        "sla": sla_badge(complaint, now),
-        "deadlines": {
-            "verification": iso(complaint.verification_due_at),
-            "response": iso(complaint.response_due_at),
-            "resolution": iso(complaint.resolution_due_at),
-            "next": iso(next_deadline(complaint)),
-        },
-        "received_at": iso(complaint.received_at),
-        "events": [
-            {
-                "at": e.at.isoformat(),
-                "action": e.action,
-                "label": workflow.ACTION_LABELS.get(Action(e.action), e.action),
-                "actor": e.actor_kind.value,
-                "actor_user_id": e.actor_user_id,
-                "status_to": e.status_to.value,
-                "note": e.note,
-                "public": e.public,
-                "data": e.data,
-            }
-            for e in events
-        ],
-    }

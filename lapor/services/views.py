@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -10,8 +11,9 @@ from sqlmodel import Session, func, select
 
 from lapor.domain import tracking
 from lapor.domain.deadlines import next_deadline
+from lapor.domain.timefmt import human
 from lapor.domain.workflow import ACTION_LABELS, ACTIVE, STATUS_LABELS, Action
-from models import ActorKind, Agency, Complaint, ComplaintEvent
+from models import ActorKind, Agency, Attachment, Complaint, ComplaintEvent, Reporter, User
 
 ACTOR_LABELS = {
     ActorKind.SYSTEM: "Sistem",
@@ -156,3 +158,111 @@ def public_complaints(
         {a.id: a for a in session.exec(select(Agency).where(Agency.id.in_(ids)))} if ids else {}
     )
     return Page([list_item(r, agencies.get(r.agency_id)) for r in rows], total)
+
+
+# --- what staff and operators read ------------------------------------------------------------
+
+
+def reporter_for_staff(session: Session, complaint: Complaint) -> dict | None:
+    """The reporter as staff may see them: nothing at all for an anonymous complaint."""
+    if complaint.anonymous or complaint.reporter_id is None:
+        return None
+    reporter = session.get(Reporter, complaint.reporter_id)
+    if reporter is None:
+        return None
+    return {"name": reporter.name, "email": reporter.email, "phone": reporter.phone}
+
+
+def _internal_view(
+    session: Session, complaint: Complaint, moment: Callable[[datetime | None], object]
+) -> dict:
+    """What staff and operators both read of a complaint: everything but a hidden identity;
+    `moment` writes a time (ISO for the API, WIB words for the operator)."""
+    agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
+    return {
+        "status": complaint.status.value,
+        "status_label": STATUS_LABELS[complaint.status],
+        "title": complaint.title,
+        "text": complaint.text,
+        "location": {
+            "regency": complaint.regency,
+            "district": complaint.district,
+            "address": complaint.address,
+            "lat": complaint.lat,
+            "lon": complaint.lon,
+        },
+        "channel": complaint.channel.value,
+        "anonymous": complaint.anonymous,
+        "confidential": complaint.confidential,
+        "reporter": reporter_for_staff(session, complaint),
+        "agency": {"code": agency.code, "name": agency.name} if agency else None,
+        "routing": {"label": complaint.routing_label, "confidence": complaint.routing_confidence},
+        "escalation_level": complaint.escalation_level,
+        "deadlines": {
+            "verification": moment(complaint.verification_due_at),
+            "response": moment(complaint.response_due_at),
+            "resolution": moment(complaint.resolution_due_at),
+        },
+        "received_at": moment(complaint.received_at),
+    }
+
+
+def _event_view(event: ComplaintEvent, moment: Callable[[datetime | None], object]) -> dict:
+    return {
+        "at": moment(event.at),
+        "action": event.action,
+        "label": ACTION_LABELS.get(Action(event.action), event.action),
+        "status_to": event.status_to.value,
+        "note": event.note,
+    }
+
+
+def staff_view(session: Session, complaint: Complaint, now: datetime, sla: str) -> dict:
+    """A complaint as the console and the staff API show it (JSON-ready); `sla` is its badge."""
+    view = _internal_view(session, complaint, _iso)
+    view["deadlines"]["next"] = _iso(next_deadline(complaint))
+    return {
+        "tracking_code": tracking.display(complaint.tracking_code),
+        **view,
+        "sla": sla,
+        "events": [
+            {
+                **_event_view(e, _iso),
+                "actor": e.actor_kind.value,
+                "actor_user_id": e.actor_user_id,
+                "public": e.public,
+                "data": e.data,
+            }
+            for e in history(session, complaint)
+        ],
+    }
+
+
+def operator_view(session: Session, complaint: Complaint, tz: ZoneInfo) -> dict:
+    """A complaint as `lapor complaint show` prints it: times in the region's zone, the model
+    that routed it, the attachments, who did what. An anonymous reporter stays hidden here
+    too: only the notification jobs use their contact."""
+
+    def moment(value: datetime | None) -> str:
+        return human(value, tz)
+
+    view = _internal_view(session, complaint, moment)
+    view["routing"]["model_version"] = complaint.model_version
+    if complaint.anonymous:
+        view["reporter"] = "anonim"
+    attachments = session.exec(select(Attachment).where(Attachment.complaint_id == complaint.id))
+    names = {u.id: u.username for u in session.exec(select(User))}
+    return {
+        "tracking_code": complaint.tracking_code,
+        **view,
+        "attachments": [{"filename": a.filename, "size": a.size} for a in attachments],
+        "events": [
+            {
+                **_event_view(e, moment),
+                "actor": e.actor_kind.value
+                + (f":{names.get(e.actor_user_id, e.actor_user_id)}" if e.actor_user_id else ""),
+                "status_from": e.status_from.value if e.status_from else None,
+            }
+            for e in history(session, complaint)
+        ],
+    }

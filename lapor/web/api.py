@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlmodel import select
@@ -18,7 +17,7 @@ from lapor.services import reporter
 from lapor.services.filing import file_complaint
 from lapor.services.reporter import KeyProof, NotTheReporter
 from lapor.services.views import agency_view, complaint_view, find_complaint, public_complaints
-from lapor.web import messages
+from lapor.web import messages, schemas
 from lapor.web.limits import (
     contact_key,
     guard_reporter_keys,
@@ -76,77 +75,27 @@ class _Problems(dict):
         self.setdefault(path, FieldProblem(code, message))
 
 
-def _string(body: dict, key: str, path: str, problems: _Problems) -> str | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        problems.add(path, "not_a_string", "Harus berupa teks.")
-        return None
-    return value
-
-
-def _boolean(body: dict, key: str, problems: _Problems) -> bool:
-    value = body.get(key, False)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        problems.add(key, "not_a_boolean", "Harus true atau false.")
-        return False
-    return value
-
-
-def _number(body: dict, key: str, path: str, problems: _Problems) -> float | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        problems.add(path, "not_a_number", "Harus berupa angka.")
-        return None
-    return float(value)
-
-
-def _object(body: dict, key: str, problems: _Problems) -> dict:
-    value = body.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        problems.add(key, "not_an_object", "Harus berupa objek JSON.")
-        return {}
-    return value
-
-
 def submission_from_json(body: object, channel: Channel = Channel.API) -> Submission:
-    """A Submission from the documented JSON shape; wrong types are field errors."""
-    if not isinstance(body, dict):
-        raise ValidationFailed(
-            {"body": FieldProblem("invalid", "Isi permintaan harus objek JSON.")}
-        )
-    problems = _Problems()
-    location = _object(body, "location", problems)
-    contact = _object(body, "contact", problems)
-    text = _string(body, "text", "text", problems)
-    if text is None and "text" not in problems:
-        problems.add("text", "required", "Isi pengaduan wajib diisi.")
-    submission = Submission(
-        text=text or "",
+    """A Submission from the documented JSON shape (schemas.NewComplaint); wrong types are
+    field errors."""
+    sent = schemas.parse(schemas.NewComplaint, body)
+    location, contact = sent.location or schemas.Location(), sent.contact or schemas.Contact()
+    return Submission(
+        text=sent.text,
         channel=channel,
-        title=_string(body, "title", "title", problems) or "",
-        regency=_string(location, "regency", "location.regency", problems),
-        district=_string(location, "district", "location.district", problems),
-        address=_string(location, "address", "location.address", problems),
-        lat=_number(location, "lat", "location.lat", problems),
-        lon=_number(location, "lon", "location.lon", problems),
-        anonymous=_boolean(body, "anonymous", problems),
-        confidential=_boolean(body, "confidential", problems),
-        name=_string(contact, "name", "contact.name", problems),
-        email=_string(contact, "email", "contact.email", problems),
-        phone=_string(contact, "phone", "contact.phone", problems),
+        title=sent.title or "",
+        regency=location.regency,
+        district=location.district,
+        address=location.address,
+        lat=location.lat,
+        lon=location.lon,
+        anonymous=bool(sent.anonymous),
+        confidential=bool(sent.confidential),
+        name=contact.name,
+        email=contact.email,
+        phone=contact.phone,
         idempotency_key=request.headers.get("Idempotency-Key") or None,
     )
-    if problems:
-        raise ValidationFailed(dict(problems))
-    return submission
 
 
 # Field names of the domain mapped to the JSON paths clients sent them under.
@@ -248,7 +197,7 @@ def _not_the_reporter(complaint: Complaint) -> tuple:
     )
 
 
-def _reporter_command(code: str, command) -> tuple:
+def _reporter_command(code: str, model: type[schemas.Strict], command) -> tuple:
     """Run one of the reporter's commands with the key of the request; the reporter's view
     after. The key is checked first: a stranger learns nothing from the body's errors."""
     settings = current_app.extensions["lapor.settings"]
@@ -262,19 +211,11 @@ def _reporter_command(code: str, command) -> tuple:
     if not isinstance(body, dict):
         return error_response(400, "invalid_json", "Isi permintaan harus objek JSON yang sah.")
     try:
-        command(settings, body, utcnow())
+        command(settings, schemas.parse(model, body), utcnow())
     except NotTheReporter:  # the key was replaced in between
         return _not_the_reporter(complaint)
     session.refresh(complaint)
     return jsonify(complaint_view(session, complaint, settings.tz, reporter=True))
-
-
-def _text(body: dict, key: str) -> str | None:
-    """A text field of a reporter command; any other type is a field error."""
-    value = body.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ValidationFailed({key: FieldProblem("not_a_string", "Harus berupa teks.")})
-    return value
 
 
 @bp.post("/complaints/<code>/feedback")
@@ -282,15 +223,10 @@ def _text(body: dict, key: str) -> str | None:
 def rate_complaint(code: str):
     """The reporter rates a resolved complaint (1–5): this closes it."""
 
-    def rate(settings, body, now):
-        rating = body.get("rating")
-        if isinstance(rating, bool) or not isinstance(rating, int):
-            raise ValidationFailed(
-                {"rating": FieldProblem("out_of_range", "Pilih nilai 1 sampai 5.")}
-            )
-        reporter.rate(settings, code, _proof(), rating, _text(body, "comment"), now=now)
+    def rate(settings, sent: schemas.Feedback, now):
+        reporter.rate(settings, code, _proof(), sent.rating, sent.comment, now=now)
 
-    return _reporter_command(code, rate)
+    return _reporter_command(code, schemas.Feedback, rate)
 
 
 @bp.post("/complaints/<code>/reopen")
@@ -298,10 +234,10 @@ def rate_complaint(code: str):
 def reopen_complaint(code: str):
     """The reporter says a resolved complaint is not resolved, and why."""
 
-    def reopen(settings, body, now):
-        reporter.reopen(settings, code, _proof(), _text(body, "reason"), now=now)
+    def reopen(settings, sent: schemas.Reopening, now):
+        reporter.reopen(settings, code, _proof(), sent.reason, now=now)
 
-    return _reporter_command(code, reopen)
+    return _reporter_command(code, schemas.Reopening, reopen)
 
 
 @bp.post("/complaints/<code>/info")
@@ -309,10 +245,10 @@ def reopen_complaint(code: str):
 def answer_question(code: str):
     """The reporter answers the OPD's question; the complaint's clock resumes."""
 
-    def answer(settings, body, now):
-        reporter.provide_info(settings, code, _proof(), _text(body, "text"), now=now)
+    def answer(settings, sent: schemas.Answer, now):
+        reporter.provide_info(settings, code, _proof(), sent.text, now=now)
 
-    return _reporter_command(code, answer)
+    return _reporter_command(code, schemas.Answer, answer)
 
 
 @bp.get("/complaints")

@@ -23,13 +23,14 @@ from flask_login import current_user
 from sqlmodel import select
 
 from lapor.domain import tracking, workflow
+from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError
 from lapor.domain.timefmt import utcnow
 from lapor.domain.workflow import Action, RejectReason
 from lapor.infra import db
 from lapor.infra.storage import AttachmentStore
 from lapor.services import casework as staff
-from lapor.services import compliance
+from lapor.services import compliance, views
 from lapor.web.auth import roles_required
 from models import Agency, AgencyKind, Attachment, Role
 
@@ -71,7 +72,7 @@ def queue():
                     c.status.value,
                     a.code if a else "",
                     c.title,
-                    (d := staff.next_deadline(c)) and d.isoformat(),
+                    (d := next_deadline(c)) and d.isoformat(),
                     staff.sla_badge(c, now),
                     c.escalation_level,
                 ]
@@ -101,7 +102,8 @@ def complaint(code: str):
 
 def _complaint_page(found, errors: dict, status: int = 200):
     session = db.get_session()
-    view = staff.staff_view(session, found, utcnow())
+    now = utcnow()
+    view = views.staff_view(session, found, now, staff.sla_badge(found, now))
     agencies = session.exec(
         select(Agency)
         .where(Agency.active.is_(True), Agency.kind != AgencyKind.EXTERNAL)
@@ -216,7 +218,7 @@ def dashboard():
                     c.escalation_level,
                     a.code if a else "",
                     c.status.value,
-                    (d := staff.next_deadline(c)) and d.isoformat(),
+                    (d := next_deadline(c)) and d.isoformat(),
                 ]
                 for c, a in escalated
             ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lapor.domain.intake import MAX_ADDRESS, MAX_NAME, MAX_TEXT, MAX_TITLE, MIN_TEXT
+from lapor.web import schemas
 from models import ComplaintStatus
 
 _STATUS = {"type": "string", "enum": [s.value for s in ComplaintStatus]}
@@ -31,35 +31,6 @@ _AGENCY = {
         "code": {"type": "string"},
         "name": {"type": "string"},
         "short_name": {"type": "string"},
-    },
-}
-
-_NEW_COMPLAINT = {
-    "type": "object",
-    "required": ["text"],
-    "properties": {
-        "title": {"type": "string", "maxLength": MAX_TITLE},
-        "text": {"type": "string", "minLength": MIN_TEXT, "maxLength": MAX_TEXT},
-        "location": {
-            "type": "object",
-            "properties": {
-                "regency": {"type": "string", "description": "kabupaten/kota"},
-                "district": {"type": "string", "description": "kecamatan"},
-                "address": {"type": "string", "maxLength": MAX_ADDRESS},
-                "lat": {"type": "number", "minimum": -90, "maximum": 90},
-                "lon": {"type": "number", "minimum": -180, "maximum": 180},
-            },
-        },
-        "anonymous": {"type": "boolean", "default": False},
-        "confidential": {"type": "boolean", "default": False},
-        "contact": {
-            "type": "object",
-            "properties": {
-                "name": {"type": "string", "maxLength": MAX_NAME},
-                "email": {"type": "string", "format": "email"},
-                "phone": {"type": "string"},
-            },
-        },
     },
 }
 
@@ -184,34 +155,18 @@ def _reporter_command(summary: str, body: dict) -> dict:
 
 
 def _reporter_commands() -> dict:
-    text = {"type": "string"}
     return {
         "/complaints/{code}/feedback": _reporter_command(
             "Pelapor menilai pengaduan yang selesai (1–5); penilaian menutup pengaduan",
-            {
-                "type": "object",
-                "required": ["rating"],
-                "properties": {
-                    "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-                    "comment": {**text, "maxLength": 1000},
-                },
-            },
+            schemas.ref(schemas.Feedback),
         ),
         "/complaints/{code}/reopen": _reporter_command(
             "Pelapor menyatakan pengaduan belum selesai: kembali ke OPD",
-            {
-                "type": "object",
-                "required": ["reason"],
-                "properties": {"reason": {**text, "minLength": 10, "maxLength": 1000}},
-            },
+            schemas.ref(schemas.Reopening),
         ),
         "/complaints/{code}/info": _reporter_command(
             "Pelapor menjawab pertanyaan OPD; jam tenggat berjalan lagi",
-            {
-                "type": "object",
-                "required": ["text"],
-                "properties": {"text": {**text, "minLength": 5, "maxLength": 5000}},
-            },
+            schemas.ref(schemas.Answer),
         ),
     }
 
@@ -231,6 +186,8 @@ def document() -> dict:
             "Pesan galat dalam Bahasa Indonesia; kirim `Accept-Language: en` untuk Inggris.",
         },
         "servers": [{"url": "/api/v1"}],
+        # The request bodies, generated from the models the API parses them with.
+        "components": {"schemas": schemas.components()},
         "paths": {
             "/complaints": {
                 "post": {
@@ -245,7 +202,9 @@ def document() -> dict:
                     ],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": _NEW_COMPLAINT}},
+                        "content": {
+                            "application/json": {"schema": schemas.ref(schemas.NewComplaint)}
+                        },
                     },
                     "responses": {
                         "201": _json(_RECEIPT, "Pengaduan diterima"),

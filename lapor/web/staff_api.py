@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from lapor.domain import tracking
+from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError
 from lapor.domain.timefmt import utcnow
 from lapor.infra import db
-from lapor.services import accounts
+from lapor.services import accounts, views
 from lapor.services import casework as staff
 from lapor.web.api import error_response
 
@@ -53,13 +55,13 @@ def list_complaints():
         {
             "complaints": [
                 {
-                    "tracking_code": staff.tracking.display(c.tracking_code),
+                    "tracking_code": tracking.display(c.tracking_code),
                     "status": c.status.value,
                     "agency": a.code if a else None,
                     "title": c.title,
                     "escalation_level": c.escalation_level,
                     "sla": staff.sla_badge(c, now),
-                    "next_deadline": (d := staff.next_deadline(c)) and d.isoformat(),
+                    "next_deadline": (d := next_deadline(c)) and d.isoformat(),
                     "anonymous": c.anonymous,
                 }
                 for c, a in rows
@@ -72,7 +74,7 @@ def list_complaints():
 def get_complaint(code: str):
     session = db.get_session()
     complaint = staff.complaint_for(session, g.staff, code)
-    return jsonify(staff.staff_view(session, complaint, utcnow()))
+    return jsonify(_view(session, complaint))
 
 
 @bp.post("/complaints/<code>/actions")
@@ -102,4 +104,9 @@ def take_action(code: str):
     except DomainError as error:
         status = 409 if error.code == "invalid_transition" else 422
         return error_response(status, error.code, error.message)
-    return jsonify(staff.staff_view(db.get_session(), complaint, utcnow()))
+    return jsonify(_view(db.get_session(), complaint))
+
+
+def _view(session, complaint):
+    now = utcnow()
+    return views.staff_view(session, complaint, now, staff.sla_badge(complaint, now))

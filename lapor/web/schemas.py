@@ -1,0 +1,118 @@
+"""The JSON API's request bodies as strict pydantic models: a wrong type is a field error, and
+the OpenAPI document's schemas are generated from these models, so they cannot drift apart.
+
+The models check shape and type only. The rules (lengths, places, ranges, formats) are the
+domain's (lapor.domain.intake), which the web form and the bot share; their limits appear in
+the schemas through the same constants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lapor.domain.errors import FieldProblem, ValidationFailed
+from lapor.domain.feedback import MAX_COMMENT, MIN_REASON
+from lapor.domain.intake import MAX_ADDRESS, MAX_NAME, MAX_TEXT, MAX_TITLE, MIN_TEXT
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+class Strict(BaseModel):
+    """No coercion ("1" is no number, "ya" no boolean), no NaN or infinity; unknown keys are
+    ignored, as the API always has."""
+
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, extra="ignore")
+
+
+def _text(description: str | None = None, **limits: int) -> Any:
+    schema = {{"max": "maxLength", "min": "minLength"}[k]: v for k, v in limits.items()}
+    return Field(None, description=description, json_schema_extra=schema or None)
+
+
+class Location(Strict):
+    regency: str | None = _text("kabupaten/kota")
+    district: str | None = _text("kecamatan")
+    address: str | None = _text(max=MAX_ADDRESS)
+    lat: float | None = Field(None, json_schema_extra={"minimum": -90, "maximum": 90})
+    lon: float | None = Field(None, json_schema_extra={"minimum": -180, "maximum": 180})
+
+
+class Contact(Strict):
+    name: str | None = _text(max=MAX_NAME)
+    email: str | None = Field(None, json_schema_extra={"format": "email"})
+    phone: str | None = None
+
+
+class NewComplaint(Strict):
+    """POST /api/v1/complaints."""
+
+    text: str = Field(json_schema_extra={"minLength": MIN_TEXT, "maxLength": MAX_TEXT})
+    title: str | None = _text(max=MAX_TITLE)
+    location: Location | None = None
+    anonymous: bool | None = Field(None, description="anonim: identitas disembunyikan dari OPD")
+    confidential: bool | None = Field(None, description="rahasia: tidak tampil di publik")
+    contact: Contact | None = None
+
+
+class Feedback(Strict):
+    """POST /api/v1/complaints/<code>/feedback: the rating closes the complaint."""
+
+    rating: int = Field(json_schema_extra={"minimum": 1, "maximum": 5})
+    comment: str | None = _text(max=MAX_COMMENT)
+
+
+class Reopening(Strict):
+    """POST /api/v1/complaints/<code>/reopen."""
+
+    reason: str = Field(json_schema_extra={"minLength": MIN_REASON, "maxLength": MAX_COMMENT})
+
+
+class Answer(Strict):
+    """POST /api/v1/complaints/<code>/info: the reporter's answer to the OPD's question."""
+
+    text: str = Field(json_schema_extra={"minLength": 5, "maxLength": 5000})
+
+
+# pydantic's error types, as the API's field problems (lapor.web.messages words them in English).
+PROBLEMS = {
+    "missing": ("required", "Wajib diisi."),
+    "string_type": ("not_a_string", "Harus berupa teks."),
+    "bool_type": ("not_a_boolean", "Harus true atau false."),
+    "float_type": ("not_a_number", "Harus berupa angka."),
+    "int_type": ("not_a_number", "Harus berupa bilangan bulat."),
+    "finite_number": ("not_a_number", "Harus berupa angka."),
+    "model_type": ("not_an_object", "Harus berupa objek JSON."),
+    "model_attributes_type": ("not_an_object", "Harus berupa objek JSON."),
+}
+
+
+def parse(model: type[Strict], body: object) -> Strict:
+    """The body as the model, or ValidationFailed naming each field by its dotted JSON path."""
+    if not isinstance(body, dict):
+        raise ValidationFailed(
+            {"body": FieldProblem("invalid", "Isi permintaan harus objek JSON.")}
+        )
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        problems: dict[str, FieldProblem] = {}
+        for item in error.errors():
+            path = ".".join(str(part) for part in item["loc"])
+            code, message = PROBLEMS.get(item["type"], ("invalid", "Nilai tidak valid."))
+            problems.setdefault(path, FieldProblem(code, message))
+        raise ValidationFailed(problems) from None
+
+
+def components() -> dict[str, dict]:
+    """Every request model's JSON schema, for the OpenAPI document's components."""
+    schemas: dict[str, dict] = {}
+    for model in (NewComplaint, Feedback, Reopening, Answer):
+        schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
+def ref(model: type[Strict]) -> dict:
+    return {"$ref": REF_TEMPLATE.format(model=model.__name__)}
