@@ -428,3 +428,17 @@ def test_a_verifier_forwards_to_an_outside_body_and_the_reporter_is_told(client,
         json={"action": "forward"},
     )
     assert missing.status_code in (409, 422)
+
+
+def test_the_staff_api_refuses_a_body_of_the_wrong_shape(client, world, settings):
+    code = world["codes"]["dishub"]
+    path = f"/complaints/{code}/actions"
+    for body, field in (({"action": 5}, "action"), ({"action": "respond", "note": ["x"]}, "note")):
+        response = api(client, world, "dishub", "POST", path, json=body)
+        assert response.status_code == 400
+        error = response.get_json()["error"]
+        assert error["code"] == "bad_request" and field in error["fields"]
+    assert api(client, world, "dishub", "POST", path, data="x").status_code == 400
+    with Session(db.engine_for(settings.database_url)) as session:
+        complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
+    assert complaint.status == "routed"  # nothing was done

@@ -130,6 +130,7 @@ def test_any_sequence_of_actions_keeps_the_complaint_consistent(settings, steps)
                         now=moment,
                         change=change,
                         deadlines=deadlines,
+                        notices=casework.notices_for(settings),
                     )
                     session.flush()
             except DomainError:

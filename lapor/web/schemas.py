@@ -74,6 +74,17 @@ class Answer(Strict):
     text: str = Field(json_schema_extra={"minLength": 5, "maxLength": 5000})
 
 
+class StaffActionBody(Strict):
+    """POST /api/v1/staff/complaints/<code>/actions."""
+
+    action: str = Field(description="respond, request_info, transfer, resolve, verify, …")
+    note: str | None = None
+    agency: str | None = Field(None, description="kode OPD tujuan (verify, transfer)")
+    reason: str | None = Field(None, description="not_complaint, spam, duplicate (reject)")
+    duplicate_of: str | None = None
+    forwarded_to: str | None = None
+
+
 # pydantic's error types, as the API's field problems (lapor.web.messages words them in English).
 PROBLEMS = {
     "missing": ("required", "Wajib diisi."),

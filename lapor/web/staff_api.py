@@ -7,11 +7,12 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from lapor.domain import tracking
 from lapor.domain.deadlines import next_deadline
-from lapor.domain.errors import DomainError
+from lapor.domain.errors import DomainError, ValidationFailed
 from lapor.domain.timefmt import utcnow
 from lapor.infra import db
 from lapor.services import accounts, views
 from lapor.services import casework as staff
+from lapor.web import schemas
 from lapor.web.api import error_response
 
 bp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff")
@@ -79,23 +80,20 @@ def get_complaint(code: str):
 
 @bp.post("/complaints/<code>/actions")
 def take_action(code: str):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
-        return error_response(
-            400, "bad_request", 'Kirim JSON dengan "action" dan, bila perlu, "note"/"agency".'
-        )
-    for key in ("note", "agency", "reason", "duplicate_of", "forwarded_to"):
-        if body.get(key) is not None and not isinstance(body[key], str):
-            return error_response(400, "bad_request", f'"{key}" harus berupa teks.')
+    try:
+        sent = schemas.parse(schemas.StaffActionBody, request.get_json(silent=True))
+    except ValidationFailed as failed:
+        fields = {name: problem.message for name, problem in failed.fields.items()}
+        message = 'Kirim JSON dengan "action" dan, bila perlu, "note"/"agency".'
+        return error_response(400, "bad_request", message, fields)
     settings = current_app.extensions["lapor.settings"]
-
     action = staff.StaffAction(
-        body["action"],
-        note=body.get("note"),
-        agency_code=body.get("agency"),
-        reason=body.get("reason"),
-        duplicate_code=body.get("duplicate_of"),
-        forwarded_to=body.get("forwarded_to"),
+        sent.action,
+        note=sent.note,
+        agency_code=sent.agency,
+        reason=sent.reason,
+        duplicate_code=sent.duplicate_of,
+        forwarded_to=sent.forwarded_to,
     )
     try:
         complaint = staff.take_action(settings, g.staff, code, action, now=utcnow())
