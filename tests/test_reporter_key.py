@@ -441,7 +441,7 @@ def test_the_migration_gives_every_stored_complaint_a_key(tmp_path):
                 sa.text(
                     "INSERT INTO complaint (tracking_code, title, text, anonymous, confidential,"
                     " channel, status, escalation_level, row_version, received_at, updated_at,"
-                    " reopen_count) VALUES (:code, '', 'Lama', 0, 0, 'WEB', 'RECEIVED', 0, 1,"
+                    " reopen_count) VALUES (:code, '', 'Lama', 0, 0, 'web', 'received', 0, 1,"
                     " '2026-01-05 01:00:00', '2026-01-05 01:00:00', 0)"
                 ),
                 {"code": code},
@@ -454,6 +454,9 @@ def test_the_migration_gives_every_stored_complaint_a_key(tmp_path):
     assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes)
     columns = {c["name"]: c for c in sa.inspect(engine).get_columns("complaint")}
     assert columns["reporter_key_hash"]["nullable"] is False
+    with Session(engine) as session:  # and the old rows read as complaints with their key
+        old = session.exec(select(Complaint).where(Complaint.tracking_code == "AAAAABBBBB")).one()
+    assert old.status == ComplaintStatus.RECEIVED and old.reporter_key_hash in hashes
 
 
 def test_reporter_key_rules():
