@@ -32,6 +32,7 @@ __all__ = [
     "ComplaintStatus",
     "Feedback",
     "IntakeRequest",
+    "NoticeRead",
     "Notification",
     "NotificationStatus",
     "Reporter",
@@ -272,6 +273,17 @@ class Notification(SQLModel, table=True):
     read_at: datetime | None = _timestamp()
 
     complaint: Complaint | None = Relationship(sa_relationship=relationship("Complaint"))
+
+
+class NoticeRead(SQLModel, table=True):
+    """That one staff member has read one in-app notice (an OPD's notices are shared by its
+    officers, each with their own unread state)."""
+
+    __tablename__ = "notice_read"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", primary_key=True)
+    read_at: datetime = _timestamp(nullable=False)
 
 
 class ApiToken(SQLModel, table=True):

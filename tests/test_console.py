@@ -18,7 +18,7 @@ from lapor.services import effects as casework
 from lapor.services.filing import file_complaint
 from models import Agency, Complaint, ComplaintEvent, Role, RoutingExample
 
-from support import route_to
+from support import act_on, route_to
 
 PASSWORD = "kata-sandi-panjang"
 NOW = datetime.now(UTC)
@@ -442,3 +442,60 @@ def test_the_staff_api_refuses_a_body_of_the_wrong_shape(client, world, settings
     with Session(db.engine_for(settings.database_url)) as session:
         complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
     assert complaint.status == "routed"  # nothing was done
+
+
+# --- the inbox -----------------------------------------------------------------------------
+
+
+def test_an_officer_reads_their_opds_notices_and_the_count_drops(app, world):
+    officer = app.test_client()
+    sign_in(officer, "dishub")
+    page = officer.get("/petugas/pemberitahuan").get_data(as_text=True)
+    code = world["codes"]["dishub"]
+    assert "Pengaduan baru untuk" in page and f"{code[:5]}-{code[5:]}" in page
+    assert world["codes"]["pupr"][:5] not in page  # another OPD's notices are not here
+    assert re.search(r'id="unread-count">1<', page)
+    notice_id = int(re.search(r'/petugas/pemberitahuan/(\d+)"', page).group(1))
+    other = app.test_client()
+    sign_in(other, "pupr")
+    assert other.get(f"/petugas/pemberitahuan/{notice_id}").status_code == 404
+    other.post("/petugas/pemberitahuan/baca", data={"id": str(notice_id)})
+    assert 'id="unread-count">1<' in officer.get("/petugas/").get_data(as_text=True)
+    opened = officer.get(f"/petugas/pemberitahuan/{notice_id}")
+    assert opened.status_code == 303 and opened.headers["Location"].endswith(code)
+    after = officer.get("/petugas/pemberitahuan").get_data(as_text=True)
+    assert 'id="unread-count"' not in after and "Baru" not in after
+    assert 'id="unread-count"' in other.get("/petugas/").get_data(as_text=True)  # their own
+
+
+def test_the_staff_api_lists_and_marks_notices(client, world, settings):
+    def notices(name, query=""):
+        return api(client, world, name, "GET", f"/notices{query}").get_json()
+
+    mine = notices("dishub", "?unread=1")
+    assert mine["unread"] == 1 and [n["kind"] for n in mine["notices"]] == ["route"]
+    theirs = notices("pupr")["notices"][0]["id"]
+    marked = api(client, world, "dishub", "POST", "/notices/read", json={"ids": [theirs]})
+    assert marked.get_json() == {"marked": 0, "unread": 1}
+    everything = api(client, world, "dishub", "POST", "/notices/read", json={"all": True})
+    assert everything.get_json() == {"marked": 1, "unread": 0}
+    assert notices("dishub")["notices"][0]["read"] is True
+    assert notices("pupr")["unread"] == 1  # each officer has their own read state
+    bad = api(client, world, "dishub", "POST", "/notices/read", json={"ids": "1"})
+    assert bad.status_code == 400 and "ids" in bad.get_json()["error"]["fields"]
+
+
+def test_supervisors_get_every_escalation(client, world, settings):
+    code = world["codes"]["dishub"]
+    act_on(
+        settings,
+        code,
+        workflow.Action.ESCALATE,
+        actor=workflow.Actor.system(),
+        now=NOW,
+        agency_code="SETDA",
+    )
+    seen = api(client, world, "super", "GET", "/notices").get_json()
+    assert seen["unread"] >= 1 and {n["kind"] for n in seen["notices"]} == {"escalate"}
+    officer = api(client, world, "dishub", "GET", "/notices").get_json()
+    assert {n["kind"] for n in officer["notices"]} == {"route", "escalate"}

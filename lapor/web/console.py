@@ -30,7 +30,7 @@ from lapor.domain.workflow import Action, RejectReason
 from lapor.infra import db
 from lapor.infra.storage import AttachmentStore
 from lapor.services import casework as staff
-from lapor.services import compliance, views
+from lapor.services import compliance, inbox, views
 from lapor.web.auth import roles_required
 from models import Agency, AgencyKind, Attachment, Role
 
@@ -358,3 +358,47 @@ def _csv(filename: str, header: list[str], rows: list[list]) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={filename}"},
     )
+
+
+# --- the inbox --------------------------------------------------------------------------------
+
+
+@bp.app_context_processor
+def _unread_notices() -> dict:
+    """The count in the header of every page a staff member sees."""
+    if not current_user.is_authenticated:
+        return {}
+    settings = current_app.extensions["lapor.settings"]
+    return {"unread_notices": inbox.unread_count(db.get_session(), settings, me())}
+
+
+@bp.get("/pemberitahuan")
+@roles_required(*ALL_STAFF)
+def notices():
+    settings = current_app.extensions["lapor.settings"]
+    unread_only = request.args.get("belum") == "1"
+    found = inbox.notices(db.get_session(), settings, me(), unread_only=unread_only)
+    return render_template("console_inbox.html", notices=found, unread_only=unread_only)
+
+
+@bp.get("/pemberitahuan/<int:notice_id>")
+@roles_required(*ALL_STAFF)
+def open_notice(notice_id: int):
+    """A notice opened: read, and on to its complaint."""
+    settings = current_app.extensions["lapor.settings"]
+    found = inbox.find(db.get_session(), settings, me(), notice_id)
+    if found is None:
+        abort(404)
+    inbox.mark_read(settings, me(), now=utcnow(), ids=[notice_id])
+    return redirect(url_for("console.complaint", code=found.tracking_code), code=303)
+
+
+@bp.post("/pemberitahuan/baca")
+@roles_required(*ALL_STAFF)
+def read_notices():
+    settings = current_app.extensions["lapor.settings"]
+    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+    everything = request.form.get("semua") == "1"
+    marked = inbox.mark_read(settings, me(), now=utcnow(), ids=ids, everything=everything)
+    flash(f"{marked} pemberitahuan ditandai sudah dibaca.")
+    return redirect(url_for("console.notices"), code=303)

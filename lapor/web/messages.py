@@ -24,6 +24,7 @@ ENGLISH_FIELDS = {
     "not_a_boolean": "Must be true or false.",
     "not_a_number": "Must be a number.",
     "not_an_object": "Must be an object.",
+    "not_a_list": "Must be a list.",
     "bad_image": "A file is not a complete image of the kind it claims to be.",
 }
 

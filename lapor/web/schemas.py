@@ -85,6 +85,13 @@ class StaffActionBody(Strict):
     forwarded_to: str | None = None
 
 
+class ReadNotices(Strict):
+    """POST /api/v1/staff/notices/read."""
+
+    ids: list[int] | None = None
+    all: bool | None = None
+
+
 # pydantic's error types, as the API's field problems (lapor.web.messages words them in English).
 PROBLEMS = {
     "missing": ("required", "Wajib diisi."),
@@ -95,6 +102,7 @@ PROBLEMS = {
     "finite_number": ("not_a_number", "Harus berupa angka."),
     "model_type": ("not_an_object", "Harus berupa objek JSON."),
     "model_attributes_type": ("not_an_object", "Harus berupa objek JSON."),
+    "list_type": ("not_a_list", "Harus berupa daftar."),
 }
 
 

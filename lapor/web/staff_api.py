@@ -10,7 +10,7 @@ from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError, ValidationFailed
 from lapor.domain.timefmt import utcnow
 from lapor.infra import db
-from lapor.services import accounts, views
+from lapor.services import accounts, inbox, views
 from lapor.services import casework as staff
 from lapor.web import schemas
 from lapor.web.api import error_response
@@ -108,3 +108,46 @@ def take_action(code: str):
 def _view(session, complaint):
     now = utcnow()
     return views.staff_view(session, complaint, now, staff.sla_badge(complaint, now))
+
+
+def _notice_view(notice: inbox.Notice) -> dict:
+    return {
+        "id": notice.id,
+        "kind": notice.kind,
+        "subject": notice.subject,
+        "body": notice.body,
+        "tracking_code": tracking.display(notice.tracking_code),
+        "created_at": notice.created_at.isoformat(),
+        "read": notice.read,
+    }
+
+
+@bp.get("/notices")
+def list_notices():
+    """This staff member's in-app notices, newest first, and how many are unread."""
+    settings, session = current_app.extensions["lapor.settings"], db.get_session()
+    found = inbox.notices(session, settings, g.staff, unread_only=request.args.get("unread") == "1")
+    return jsonify(
+        {
+            "notices": [_notice_view(n) for n in found],
+            "unread": inbox.unread_count(session, settings, g.staff),
+        }
+    )
+
+
+@bp.post("/notices/read")
+def read_notices():
+    """Mark notices read: {"ids": [...]} or {"all": true}. Ids not this person's are ignored."""
+    try:
+        sent = schemas.parse(schemas.ReadNotices, request.get_json(silent=True))
+    except ValidationFailed as failed:
+        fields = {name: problem.message for name, problem in failed.fields.items()}
+        return error_response(
+            400, "bad_request", 'Kirim {"ids": [...]} atau {"all": true}.', fields
+        )
+    settings = current_app.extensions["lapor.settings"]
+    marked = inbox.mark_read(
+        settings, g.staff, now=utcnow(), ids=sent.ids, everything=bool(sent.all)
+    )
+    unread = inbox.unread_count(db.get_session(), settings, g.staff)
+    return jsonify({"marked": marked, "unread": unread})
