@@ -216,3 +216,28 @@ def test_only_the_reporters_browser_can_rate(browser, site, settings, tmp_path):
     assert "kunci" not in laptop.url  # the key leaves the address bar
     laptop.screenshot(path=str(tmp_path / "reporter-laptop-1280.png"), full_page=True)
     print(f"screenshots in {tmp_path}")
+
+
+def test_an_officer_reads_a_notice_and_the_count_drops(browser, live_url, settings, tmp_path):
+    from datetime import UTC, datetime
+
+    from lapor.cli.demo import create_demo
+
+    passwords = create_demo(settings, datetime.now(UTC), count=13).passwords
+    for width in (360, 1280):
+        page = browser.new_context(viewport={"width": width, "height": 800}).new_page()
+        page.goto(f"{live_url}/masuk")
+        page.fill("#username", "demo-dishub")
+        page.fill("#password", passwords["demo-dishub"])
+        page.click("button[type=submit]")
+        page.wait_for_selector("#inbox-link")
+        before = int(page.inner_text("#unread-count"))
+        page.click("#inbox-link")
+        page.wait_for_selector("#inbox")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(tmp_path / f"inbox-{width}.png"), full_page=True)
+        page.click("#inbox li.unread a")
+        page.wait_for_url("**/petugas/pengaduan/*")
+        assert int(page.inner_text("#unread-count")) == before - 1
+        page.context.close()
+    print(f"screenshots in {tmp_path}")

@@ -77,7 +77,8 @@ def notices(
     query = _inbox(session, settings, staff)
     if unread_only:
         query = query.where(NoticeRead.user_id.is_(None))
-    rows = session.exec(query.order_by(Notification.id.desc()).limit(SHOWN)).all()
+    newest = (Notification.created_at.desc(), Notification.id.desc())
+    rows = session.exec(query.order_by(*newest).limit(SHOWN)).all()
     return [_notice(row) for row in rows]
 
 
