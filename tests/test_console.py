@@ -499,3 +499,12 @@ def test_supervisors_get_every_escalation(client, world, settings):
     assert seen["unread"] >= 1 and {n["kind"] for n in seen["notices"]} == {"escalate"}
     officer = api(client, world, "dishub", "GET", "/notices").get_json()
     assert {n["kind"] for n in officer["notices"]} == {"route", "escalate"}
+
+
+def test_the_dashboards_opd_filter_is_a_select_and_an_unknown_code_says_so(client, world):
+    sign_in(client, "super")
+    page = client.get("/petugas/dasbor?opd=dishub").get_data(as_text=True)
+    assert 'id="opd-filter"' in page and '<option value="DISHUB" selected>' in page
+    unknown = client.get("/petugas/dasbor?opd=TIDAKADA")
+    assert unknown.status_code == 400
+    assert "tidak dikenal" in unknown.get_data(as_text=True)

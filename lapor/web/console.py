@@ -203,7 +203,16 @@ def dashboard():
     now = utcnow()
     tz = current_app.extensions["lapor.settings"].tz
     start, end, problems = _period(request.args.get("dari"), request.args.get("sampai"), now, tz)
-    agency_code = request.args.get("opd") or None
+    agencies = session.exec(
+        select(Agency)
+        .where(Agency.active, Agency.kind != AgencyKind.EXTERNAL)
+        .order_by(Agency.short_name)
+    ).all()
+    agency_code = (request.args.get("opd") or "").strip().upper() or None
+    if agency_code and agency_code not in {a.code for a in agencies}:
+        # A filter that matches nothing must say so, not show an empty dashboard.
+        problems.append(f"OPD dengan kode '{agency_code[:40]}' tidak dikenal.")
+        agency_code = None
     stats = compliance.agency_stats(session, start, end, now, agency_code)
     settings = current_app.extensions["lapor.settings"]
     weeks = compliance.weekly_trend(session, start, end, now, settings.timezone, agency_code)
@@ -266,6 +275,7 @@ def dashboard():
         start=start.astimezone(tz).date(),
         end=(end - timedelta(seconds=1)).astimezone(tz).date(),
         agency_code=agency_code or "",
+        agencies=agencies,
         problems=problems,
         pct=_pct,
         chart=_chart(stats),
