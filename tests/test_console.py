@@ -508,3 +508,12 @@ def test_the_dashboards_opd_filter_is_a_select_and_an_unknown_code_says_so(clien
     unknown = client.get("/petugas/dasbor?opd=TIDAKADA")
     assert unknown.status_code == 400
     assert "tidak dikenal" in unknown.get_data(as_text=True)
+
+
+def test_the_staff_history_names_actors_and_reasons_in_indonesian(client, world):
+    sign_in(client, "verif")
+    page = client.get(f"/petugas/pengaduan/{world['codes']['triage']}").get_data(as_text=True)
+    assert "(Pelapor)" in page and "(reporter)" not in page
+    assert ">Bukan pengaduan</option>" in page and ">not_complaint</option>" not in page
+    english = client.get(f"/petugas/pengaduan/{world['codes']['triage']}?lang=en").text
+    assert "(Reporter)" in english and ">Not a complaint</option>" in english
