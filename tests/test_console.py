@@ -517,3 +517,15 @@ def test_the_staff_history_names_actors_and_reasons_in_indonesian(client, world)
     assert ">Bukan pengaduan</option>" in page and ">not_complaint</option>" not in page
     english = client.get(f"/petugas/pengaduan/{world['codes']['triage']}?lang=en").text
     assert "(Reporter)" in english and ">Not a complaint</option>" in english
+
+
+def test_the_action_form_has_no_default_action(client, world, settings):
+    sign_in(client, "dishub")
+    code = world["codes"]["dishub"]
+    page = client.get(f"/petugas/pengaduan/{code}").get_data(as_text=True)
+    assert '<option value="" selected disabled>' in page
+    unchosen = client.post(f"/petugas/pengaduan/{code}/tindakan", data={"note": "halo"})
+    assert unchosen.status_code == 422 and "Pilih tindakan" in unchosen.get_data(as_text=True)
+    with Session(db.engine_for(settings.database_url)) as session:
+        complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
+    assert complaint.status == "routed"

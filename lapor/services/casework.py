@@ -141,6 +141,9 @@ def perform(
 ) -> ComplaintEvent:
     """Take an action as this staff member (no commit): checked against the role, then the
     state machine."""
+    if not action_name:
+        # No default: the first action in a list used to be taken by whoever clicked Save.
+        raise DomainError("Pilih tindakan terlebih dahulu.", code="action_required")
     try:
         action = Action(action_name)
     except ValueError as exc:
