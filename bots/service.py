@@ -101,24 +101,30 @@ def status_text(settings: Settings, raw_code: str, telegram_user_id: int) -> str
         complaint = _by_code(session, raw_code)
         own = reporter.TelegramProof(telegram_user_id).admits(settings, session, complaint)
         agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
-        answers = session.exec(
-            select(ComplaintEvent)
-            .where(
-                ComplaintEvent.complaint_id == complaint.id,
-                ComplaintEvent.public.is_(True),
-                ComplaintEvent.note.is_not(None),
-                ComplaintEvent.actor_kind == "staff",
-            )
-            .order_by(ComplaintEvent.at.desc(), ComplaintEvent.id.desc())
-            .limit(0 if complaint.confidential and not own else 3)
-        ).all()
+        # A confidential complaint's answers are for its reporter only.
+        withheld = complaint.confidential and not own
+        answers = (
+            []
+            if withheld
+            else session.exec(
+                select(ComplaintEvent)
+                .where(
+                    ComplaintEvent.complaint_id == complaint.id,
+                    ComplaintEvent.public.is_(True),
+                    ComplaintEvent.note.is_not(None),
+                    ComplaintEvent.actor_kind == "staff",
+                )
+                .order_by(ComplaintEvent.at.desc(), ComplaintEvent.id.desc())
+                .limit(3)
+            ).all()
+        )
         lines = [
             f"Pengaduan {tracking.display(complaint.tracking_code)}",
             f"Status: {STATUS_LABELS[complaint.status]}",
             f"OPD: {agency.name if agency else 'sedang diverifikasi'}",
         ]
         due = next_deadline(complaint)
-        if due is not None and complaint.status not in _ENDED:
+        if due is not None and complaint.status not in TERMINAL:
             lines.append(f"Batas waktu tahap berikutnya: {human(due, settings.tz)}")
         for event in reversed(answers):
             label = ACTION_LABELS.get(Action(event.action), event.action)
@@ -164,9 +170,6 @@ def reopen(
 ) -> None:
     """The reporter says it is not resolved, and why: back to the OPD."""
     reporter.reopen(settings, raw_code, reporter.TelegramProof(telegram_user_id), reason, now=now)
-
-
-_ENDED = TERMINAL
 
 
 def _by_code(session: Session, raw_code: str) -> Complaint:

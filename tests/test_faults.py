@@ -54,7 +54,7 @@ def test_the_web_app_takes_complaints_and_sign_ins_while_redis_is_down(settings,
         with Session(db.engine_for(local.database_url)) as session:
             row = session.exec(select(Notification)).one()
         assert row.status == NotificationStatus.PENDING  # no worker here: queued, not sent
-        assert jobs.delivery_waiting(local, row.id)
+        assert row.id in jobs.deliveries_waiting(local, [row.id])
     finally:
         server.stop()
 

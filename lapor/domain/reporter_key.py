@@ -15,6 +15,8 @@ import hashlib
 import hmac
 import secrets
 
+from lapor.domain import tracking
+
 KEY_BYTES = 20  # 160 bits; token_urlsafe gives 27 characters
 MAX_CREDENTIAL = 100  # longer than either kind of key: refused before any hashing
 
@@ -58,5 +60,5 @@ def matches(credential: str | None, stored_hash: str, secret: str) -> bool:
 
 def follow_up_url(public_url: str, tracking_code: str, credential: str) -> str:
     """The reporter's private link: it opens their own view of the complaint."""
-    code = f"{tracking_code[:5]}-{tracking_code[5:]}"
+    code = tracking.display(tracking_code)
     return f"{public_url.rstrip('/')}/lacak/{code}?kunci={credential}"

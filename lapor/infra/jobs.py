@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rq import Queue, Retry
-from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from lapor.infra import broker
@@ -57,13 +56,15 @@ def enqueue_delivery(settings: Settings, notification_id: int) -> Job:
     return _enqueue(settings, NOTIFY, DELIVER, notification_id, job_id=job_id)
 
 
-def delivery_waiting(settings: Settings, notification_id: int) -> bool:
-    """Whether the row's delivery job is still queued or running."""
-    try:
-        job = Job.fetch(delivery_job_id(notification_id), connection=broker.connect(settings))
-    except NoSuchJobError:
-        return False
-    return job.get_status() in WAITING
+def deliveries_waiting(settings: Settings, notification_ids: list[int]) -> set[int]:
+    """The rows among these whose delivery job is still queued or running (one round trip)."""
+    job_ids = [delivery_job_id(i) for i in notification_ids]
+    found = Job.fetch_many(job_ids, connection=broker.connect(settings))
+    return {
+        notification_id
+        for notification_id, job in zip(notification_ids, found, strict=True)
+        if job is not None and job.get_status(refresh=False) in WAITING
+    }
 
 
 def enqueue_sweep(settings: Settings) -> Job:

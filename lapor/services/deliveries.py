@@ -31,11 +31,11 @@ def enqueue_due(settings: Settings, now: datetime, limit: int = 1000) -> int:
     with db.session_scope(settings) as session:
         ids = list(session.exec(_due(now).limit(limit)))
     try:
-        waiting = [i for i in ids if not jobs.delivery_waiting(settings, i)]
+        waiting = jobs.deliveries_waiting(settings, ids)
     except REDIS_DOWN as error:
         log.warning("Redis unreachable, %d delivery(ies) stay due: %s", len(ids), error)
         return 0
-    return enqueue(settings, waiting)
+    return enqueue(settings, [i for i in ids if i not in waiting])
 
 
 def _due(now: datetime):

@@ -14,11 +14,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from lapor.infra import db
+from lapor.infra import db, directory
 from lapor.infra.settings import Settings
 from lapor.services.casework import Staff
 from lapor.services.effects import deadlines_for
-from models import Agency, Complaint, NoticeRead, Notification, Role
+from models import Complaint, NoticeRead, Notification, Role
 
 SHOWN = 100
 
@@ -41,9 +41,9 @@ def _visible(session: Session, settings: Settings, staff: Staff) -> sa.ColumnEle
     mine = [Notification.channel == "inapp"]
     agency_ids = [staff.agency_id] if staff.agency_id is not None else []
     if staff.role == Role.VERIFIER:
-        triage = deadlines_for(settings).book.triage_agency
-        found = session.exec(select(Agency.id).where(Agency.code == triage)).first()
-        agency_ids += [found] if found is not None else []
+        # From the per-process agency cache: this runs for the header of every staff page.
+        triage = directory.agencies.get(settings).get(deadlines_for(settings).book.triage_agency)
+        agency_ids += [triage.id] if triage is not None else []
     audience = [Notification.agency_id.in_(agency_ids)] if agency_ids else []
     if staff.role in (Role.SUPERVISOR, Role.ADMIN):
         audience.append(Notification.kind == "escalate")

@@ -217,7 +217,7 @@ def _event_view(event: ComplaintEvent, moment: Callable[[datetime | None], objec
     }
 
 
-def staff_view(session: Session, complaint: Complaint, now: datetime, sla: str) -> dict:
+def staff_view(session: Session, complaint: Complaint, sla: str) -> dict:
     """A complaint as the console and the staff API show it (JSON-ready); `sla` is its badge."""
     view = _internal_view(session, complaint, _iso)
     view["deadlines"]["next"] = _iso(next_deadline(complaint))

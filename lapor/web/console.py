@@ -102,8 +102,7 @@ def complaint(code: str):
 
 def _complaint_page(found, errors: dict, status: int = 200):
     session = db.get_session()
-    now = utcnow()
-    view = views.staff_view(session, found, now, staff.sla_badge(found, now))
+    view = views.staff_view(session, found, staff.sla_badge(found, utcnow()))
     agencies = session.exec(
         select(Agency)
         .where(Agency.active.is_(True), Agency.kind != AgencyKind.EXTERNAL)

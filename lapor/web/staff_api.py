@@ -106,8 +106,7 @@ def take_action(code: str):
 
 
 def _view(session, complaint):
-    now = utcnow()
-    return views.staff_view(session, complaint, now, staff.sla_badge(complaint, now))
+    return views.staff_view(session, complaint, staff.sla_badge(complaint, utcnow()))
 
 
 def _notice_view(notice: inbox.Notice) -> dict:
