@@ -17,7 +17,7 @@ from models.enums import (
     NotificationStatus,
     Role,
 )
-from models.types import UTCDateTime, enum_type
+from models.types import SearchDocument, UTCDateTime, enum_type
 
 __all__ = [
     "ActorKind",
@@ -36,6 +36,7 @@ __all__ = [
     "Notification",
     "NotificationStatus",
     "Reporter",
+    "ResponseTemplate",
     "Role",
     "RoutingExample",
     "User",
@@ -119,12 +120,17 @@ class Complaint(ComplaintBase, table=True):
         return {"version_id_col": cls.__table__.c.row_version}
 
     # The supervisors' escalation queue reads only escalated complaints: a small partial index.
+    # Staff search by words through a GIN index on PostgreSQL (SQLite: the FTS5 table
+    # `complaint_fts`, which the migration creates with the triggers that keep it current).
     __table_args__ = (
         sa.Index(
             "ix_complaint_escalated",
             "escalation_level",
             postgresql_where=sa.text("escalation_level > 0"),
             sqlite_where=sa.text("escalation_level > 0"),
+        ),
+        sa.Index("ix_complaint_search_terms", "search_terms", postgresql_using="gin").ddl_if(
+            dialect="postgresql"
         ),
     )
 
@@ -145,7 +151,8 @@ class Complaint(ComplaintBase, table=True):
     )
     forwarded_to: str | None = Field(default=None, max_length=200)
     rejection_reason: str | None = Field(default=None, max_length=40)
-    duplicate_of_id: int | None = Field(default=None, foreign_key="complaint.id")
+    # Indexed: every answer to a complaint looks up the duplicates merged into it.
+    duplicate_of_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
     row_version: int = Field(default=1, nullable=False)
     received_at: datetime = _timestamp(index=True, nullable=False)
     updated_at: datetime = _timestamp(nullable=False)
@@ -170,6 +177,8 @@ class Complaint(ComplaintBase, table=True):
     answered_on_time: bool | None = None
     reopen_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     rating: int | None = None
+    # The stems staff find it by (lapor.domain.search.document of title, text and place).
+    search_terms: str | None = Field(default=None, sa_type=SearchDocument)
 
 
 class ComplaintEvent(SQLModel, table=True):
@@ -297,3 +306,18 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = _timestamp(nullable=False)
     last_used_at: datetime | None = _timestamp()
     revoked: bool = Field(default=False)
+
+
+class ResponseTemplate(SQLModel, table=True):
+    """A canned answer an OPD's officers start from ({kode}, {opd}, … filled in when used);
+    one without an OPD is offered to every OPD."""
+
+    __tablename__ = "response_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    title: str = Field(max_length=120)
+    body: str = Field(sa_type=sa.Text)
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _timestamp(nullable=False)
+    updated_at: datetime = _timestamp(nullable=False)

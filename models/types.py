@@ -6,6 +6,7 @@ import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -44,3 +45,20 @@ def enum_type(enum_cls: type[enum.Enum]) -> sa.Enum:
         values_callable=lambda cls: [m.value for m in cls],
         validate_strings=True,
     )
+
+
+class SearchDocument(sa.types.TypeDecorator):
+    """A complaint's search stems (lapor.domain.search): a `tsvector` on PostgreSQL, where a
+    GIN index finds them; text on SQLite, where an FTS5 table kept by triggers does.
+
+    The stems are plain words separated by spaces, which is also valid `tsvector` input, so
+    the same string is written to both.
+    """
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.TSVECTOR())
+        return dialect.type_descriptor(sa.Text())

@@ -14,7 +14,10 @@ from lapor.infra import db
 
 def test_migrated_schema_matches_the_models(settings):
     with db.engine_for(settings.database_url).connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection,
+            opts={"compare_type": True, **db.autogenerate_filters(connection.dialect.name)},
+        )
         assert compare_metadata(context, SQLModel.metadata) == []
 
 

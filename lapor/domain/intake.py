@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from lapor.domain import reporter_key, tracking, workflow
+from lapor.domain import reporter_key, search, tracking, workflow
 from lapor.domain.deadlines import Deadlines
 from lapor.domain.errors import FieldProblem, IdempotencyConflict, ValidationFailed
 from lapor.domain.files import (
@@ -170,6 +170,9 @@ def submit(
         model_version=decision.model_version if decision else None,
         received_at=now,
         updated_at=now,
+        search_terms=search.document(
+            clean.title, clean.text, clean.regency, clean.district, clean.address
+        ),
     )
     deadlines.received(complaint, now)
     deadlines.schedule(complaint)

@@ -26,3 +26,9 @@ def normalize(raw: str) -> str | None:
 def display(code: str) -> str:
     """The code in two groups of five, the way it is printed for people: ABCDE-FGHJK."""
     return f"{code[:5]}-{code[5:]}"
+
+
+def display_typed(raw: str) -> str:
+    """What a person typed, as a code when it is one, otherwise as they typed it (cut short)."""
+    code = normalize(raw)
+    return display(code) if code else raw[:40]

@@ -39,6 +39,7 @@ class Action(StrEnum):
     ESCALATE = "escalate"
     REMIND = "remind"
     NEW_KEY = "new_key"
+    NOTE = "note"
 
 
 class RejectReason(StrEnum):
@@ -119,6 +120,9 @@ RULES: dict[Action, Rule] = {
     Action.REMIND: Rule(ACTIVE, SAME, frozenset({SYSTEM}), public=False),
     # The reporter asked for a private link by email: a new key retires the old one.
     Action.NEW_KEY: Rule(frozenset(S), SAME, frozenset({REPORTER}), public=False),
+    # Staff write to each other (a supervisor's instruction, a colleague's finding): never
+    # shown to the reporter, never a change of status or deadline.
+    Action.NOTE: Rule(frozenset(S), SAME, frozenset({STAFF}), needs_note=True, public=False),
 }
 
 ACTION_LABELS = {
@@ -137,6 +141,7 @@ ACTION_LABELS = {
     Action.ESCALATE: "Dieskalasi",
     Action.REMIND: "Pengingat batas waktu dikirim",
     Action.NEW_KEY: "Tautan pribadi baru dikirim ke email pelapor",
+    Action.NOTE: "Catatan internal petugas",
 }
 
 STATUS_LABELS = {
@@ -457,4 +462,5 @@ _EFFECTS = {
     Action.ESCALATE: _escalate,
     Action.REMIND: _remind,
     Action.NEW_KEY: _new_key,
+    Action.NOTE: _nothing,
 }

@@ -156,3 +156,19 @@ def _close_request_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+
+def autogenerate_filters(dialect_name: str) -> dict:
+    """What Alembic compares with the models on this database: not SQLite's FTS5 search table
+    and its shadow tables, which the migration creates by hand (no model describes them), nor
+    there the GIN index that exists only on PostgreSQL."""
+
+    def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+        return not (type_ == "table" and name is not None and name.startswith("complaint_fts"))
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        postgres_only = type_ == "index" and name == "ix_complaint_search_terms"
+        return not (postgres_only and dialect_name != "postgresql")
+
+    return {"include_name": include_name, "include_object": include_object}

@@ -4,7 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from lapor.infra.db import engine_for
+from lapor.infra.db import engine_for, autogenerate_filters
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -29,6 +29,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            **autogenerate_filters(connection.dialect.name),
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -20,6 +20,7 @@ from lapor.domain.errors import DomainError
 from lapor.domain.workflow import Action, RejectReason
 from lapor.infra import db
 from lapor.infra.settings import Settings
+from lapor.routing.similar import Match, similar_open_complaints
 from lapor.services.effects import act
 from lapor.services.views import find_complaint
 from models import Agency, Complaint, ComplaintEvent, ComplaintStatus, Role
@@ -30,9 +31,15 @@ DUE_SOON = timedelta(days=1)
 
 # Which actions each role may take, on the complaints it can see.
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.OFFICER: frozenset({Action.RESPOND, Action.REQUEST_INFO, Action.TRANSFER, Action.RESOLVE}),
-    Role.VERIFIER: frozenset({Action.VERIFY, Action.REQUEST_INFO, Action.FORWARD, Action.REJECT}),
-    Role.SUPERVISOR: frozenset({Action.ESCALATE}),
+    Role.OFFICER: frozenset(
+        {Action.RESPOND, Action.REQUEST_INFO, Action.TRANSFER, Action.RESOLVE, Action.NOTE}
+    ),
+    Role.VERIFIER: frozenset(
+        {Action.VERIFY, Action.REQUEST_INFO, Action.FORWARD, Action.REJECT, Action.NOTE}
+    ),
+    # A supervisor steers the escalation queue: hands a case to the right OPD, writes the
+    # OPD an instruction, escalates further.
+    Role.SUPERVISOR: frozenset({Action.ESCALATE, Action.TRANSFER, Action.NOTE}),
     Role.ADMIN: frozenset(
         {
             Action.VERIFY,
@@ -43,6 +50,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.TRANSFER,
             Action.RESOLVE,
             Action.ESCALATE,
+            Action.NOTE,
         }
     ),
 }
@@ -123,6 +131,37 @@ def take_action(
         return complaint
 
     return db.run_in_transaction(settings, work)
+
+
+MAX_BULK = 100
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one complaint of a bulk action: the complaint, or why it was refused."""
+
+    code: str
+    complaint: Complaint | None = None
+    error: DomainError | None = None
+
+
+def take_bulk_action(
+    settings: Settings, staff: Staff, raw_codes: list[str], action: StaffAction, *, now: datetime
+) -> list[Outcome]:
+    """One action on several complaints, each in its own transaction with its own audit
+    event: one refused complaint does not hold back the others, and is reported."""
+    codes = list(dict.fromkeys(c.strip() for c in raw_codes if c and c.strip()))
+    if not codes:
+        raise DomainError("Pilih minimal satu pengaduan.", code="codes_required")
+    if len(codes) > MAX_BULK:
+        raise DomainError(f"Paling banyak {MAX_BULK} pengaduan sekaligus.", code="too_many")
+    outcomes = []
+    for code in codes:
+        try:
+            outcomes.append(Outcome(code, take_action(settings, staff, code, action, now=now)))
+        except DomainError as error:
+            outcomes.append(Outcome(code, error=error))
+    return outcomes
 
 
 def perform(
@@ -243,3 +282,16 @@ def queue(
         query = query.where(due < now)
     query = query.order_by(due.asc().nulls_last(), Complaint.id).limit(limit)
     return list(session.exec(query).all())
+
+
+def similar_for(
+    session: Session, staff: Staff, complaint: Complaint, *, now: datetime, limit: int
+) -> list[tuple[Complaint, Match, Agency | None]]:
+    """Open complaints most like this one among those this staff member may see, most
+    similar first, each with its OPD (for the console's and the staff API's list)."""
+    found = similar_open_complaints(session, complaint, now=now, limit=limit, where=visible(staff))
+    ids = {c.agency_id for c, _ in found if c.agency_id}
+    agencies = (
+        {a.id: a for a in session.exec(select(Agency).where(Agency.id.in_(ids)))} if ids else {}
+    )
+    return [(c, match, agencies.get(c.agency_id)) for c, match in found]

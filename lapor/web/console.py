@@ -4,6 +4,7 @@ actions, and the supervisor's dashboard, each limited to what the role may see."
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from datetime import datetime, time, timedelta
 
@@ -19,6 +20,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import format_decimal, gettext
 from flask_login import current_user
 from sqlmodel import select
 
@@ -27,12 +29,14 @@ from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError
 from lapor.domain.timefmt import utcnow
 from lapor.domain.workflow import Action, RejectReason
-from lapor.infra import db
+from lapor.infra import db, directory
+from lapor.infra.region import gazetteer_for
 from lapor.infra.storage import AttachmentStore
 from lapor.services import casework as staff
-from lapor.services import compliance, inbox, views
+from lapor.services import compliance, inbox, views, worklist
+from lapor.web import listing
 from lapor.web.auth import roles_required
-from models import Agency, AgencyKind, Attachment, Role
+from models import Agency, AgencyKind, Attachment, Channel, ComplaintStatus, Role
 
 bp = Blueprint("console", __name__, url_prefix="/petugas")
 ALL_STAFF = (Role.OFFICER, Role.VERIFIER, Role.SUPERVISOR, Role.ADMIN)
@@ -48,45 +52,154 @@ def me() -> staff.Staff:
     return staff.Staff(id=current_user.id, role=current_user.role, agency_id=current_user.agency_id)
 
 
+CSV_ROWS = 10_000
+
+
 @bp.get("/")
 @roles_required(*ALL_STAFF)
 def queue():
+    """Every list of the console: the queue, triage, search results, filtered views."""
+    settings = current_app.extensions["lapor.settings"]
     session = db.get_session()
     now = utcnow()
-    triage = me().role == Role.VERIFIER or request.args.get("triase") == "1"
-    rows = staff.queue(
-        session,
-        me(),
-        now=now,
-        triage=triage,
-        overdue=request.args.get("terlambat") == "1",
-        agency_code=request.args.get("opd") or None,
-    )
+    args = request.args
+    if me().role == Role.VERIFIER and not any(args.get(k) for k in ("q", "status", "triage")):
+        args = {**args, "triage": "1"}  # a verifier's day starts at triage
+    filters, problems = listing.parse(args, settings.tz)
     if request.args.get("format") == "csv":
-        return _csv(
-            "antrean.csv",
-            ["kode", "status", "opd", "judul", "tenggat", "sla", "eskalasi"],
-            [
-                [
-                    tracking.display(c.tracking_code),
-                    c.status.value,
-                    a.code if a else "",
-                    c.title,
-                    (d := next_deadline(c)) and d.isoformat(),
-                    staff.sla_badge(c, now),
-                    c.escalation_level,
-                ]
-                for c, a in rows
-            ],
-        )
-    agency = session.get(Agency, me().agency_id) if me().agency_id else None
+        filters = dataclasses.replace(filters, page=1, per_page=CSV_ROWS)
+    results = worklist.find(session, me(), filters, now=now)
+    if results.code_match is not None and request.args.get("format") != "csv":
+        return redirect(url_for("console.complaint", code=results.code_match.tracking_code))
+    if request.args.get("format") == "csv":
+        return _queue_csv(results, now)
+    agencies = _region_agencies(session)
     return render_template(
         "console_queue.html",
-        rows=[(c, a, staff.sla_badge(c, now)) for c, a in rows],
-        badges=BADGES,
-        triage=triage,
-        agency=agency,
+        results=results,
+        rows=[(c, a, staff.sla_badge(c, now)) for c, a in results.rows],
+        suggestions=_row_suggestions(settings, results) if results.filters.triage else {},
+        filters=results.filters,
+        args=request.args,
+        problems=problems,
+        agencies=agencies,
+        externals=_externals(session),
+        regencies=gazetteer_for(settings.region).all_regencies(),
+        statuses=list(ComplaintStatus),
+        channels=list(Channel),
+        sorts=worklist.SORTS,
+        reasons=list(RejectReason),
+        agency=session.get(Agency, me().agency_id) if me().agency_id else None,
+        bulk_actions=_bulk_actions(),
+        page_url=_page_url,
+    ), (400 if problems else 200)
+
+
+def _page_url(page: int) -> str:
+    """This list's address on another page, every filter kept."""
+    args = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
+    return url_for("console.queue", **args, page=page)
+
+
+def _queue_csv(results: worklist.Results, now: datetime) -> Response:
+    return _csv(
+        "antrean.csv",
+        ["kode", "status", "opd", "judul", "diterima", "tenggat", "sla", "eskalasi"],
+        [
+            [
+                tracking.display(c.tracking_code),
+                c.status.value,
+                a.code if a else "",
+                c.title,
+                c.received_at.isoformat(),
+                (d := next_deadline(c)) and d.isoformat(),
+                staff.sla_badge(c, now),
+                c.escalation_level,
+            ]
+            for c, a in results.rows
+        ],
     )
+
+
+def _region_agencies(session) -> list[Agency]:
+    """The region's own OPDs that can take complaints, by name."""
+    return list(
+        session.exec(
+            select(Agency)
+            .where(Agency.active.is_(True), Agency.kind != AgencyKind.EXTERNAL)
+            .order_by(Agency.name)
+        ).all()
+    )
+
+
+def _externals(session) -> list[Agency]:
+    return list(
+        session.exec(
+            select(Agency).where(Agency.kind == AgencyKind.EXTERNAL).order_by(Agency.name)
+        ).all()
+    )
+
+
+def _row_suggestions(settings, results: worklist.Results) -> dict[int, list[dict]]:
+    """The classifier's top OPDs for each unplaced complaint on the page, named as the
+    registry names them (the label is the training data's, not the region's)."""
+    from lapor.routing import service
+
+    router = service.current_router(settings)
+    if router is None:
+        return {}
+    registry = directory.agencies.get(settings)
+    found = {}
+    for complaint, _ in results.rows:
+        if complaint.agency_id is not None:
+            continue
+        found[complaint.id] = [
+            {"code": code, "agency": registry.get(code), "label": label, "p": p}
+            for code, label, p in router.suggest(complaint.text, complaint.regency, limit=3)
+            if code and code in registry
+        ]
+    return found
+
+
+def _bulk_actions() -> list[Action]:
+    """The bulk actions this role may take (each complaint still checked on its own)."""
+    offered = (Action.VERIFY, Action.TRANSFER, Action.REJECT)
+    return [a for a in offered if a in staff.ROLE_ACTIONS.get(me().role, frozenset())]
+
+
+@bp.post("/massal")
+@roles_required(*ALL_STAFF)
+def bulk():
+    """One action on the complaints ticked in a list, each in its own transaction."""
+    form = request.form
+    action = staff.StaffAction(
+        form.get("action", ""),
+        note=form.get("note") or None,
+        agency_code=form.get("agency") or None,
+        reason=form.get("reason") or None,
+        duplicate_code=form.get("duplicate_of") or None,
+    )
+    settings = current_app.extensions["lapor.settings"]
+    back = _safe_next(form.get("next")) or url_for("console.queue")
+    try:
+        outcomes = staff.take_bulk_action(
+            settings, me(), form.getlist("codes"), action, now=utcnow()
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(back, code=303)
+    done = [o for o in outcomes if o.error is None]
+    flash(gettext("%(count)s pengaduan berhasil diproses.", count=len(done)))
+    for failed in (o for o in outcomes if o.error is not None):
+        flash(f"{tracking.display_typed(failed.code)}: {failed.error.message}", "error")
+    return redirect(back, code=303)
+
+
+def _safe_next(raw: str | None) -> str | None:
+    """A return address inside the console only (never another site)."""
+    if raw and raw.startswith("/petugas") and not raw.startswith("//") and "\\" not in raw:
+        return raw
+    return None
 
 
 @bp.get("/pengaduan/<code>")
@@ -192,6 +305,9 @@ def take_action(code: str):
     flash("Tindakan tersimpan.")
     if me().role == Role.OFFICER and found.agency_id != me().agency_id:
         return redirect(url_for("console.queue"), code=303)  # handed on: no longer ours
+    back = _safe_next(form.get("next"))
+    if back:
+        return redirect(back, code=303)  # e.g. the dashboard the supervisor acted from
     return redirect(url_for("console.complaint", code=found.tracking_code), code=303)
 
 
@@ -268,17 +384,73 @@ def dashboard():
     return render_template(
         "console_dashboard.html",
         stats=stats,
-        escalated=escalated,
+        escalated=[(c, a, _escalation_actions(c)) for c, a in escalated[:ESCALATIONS_SHOWN]],
+        escalated_total=len(escalated),
         levels=sorted(levels.items()),
         formula=compliance.FORMULA,
+        zones=compliance.zone_bands(),
         start=start.astimezone(tz).date(),
         end=(end - timedelta(seconds=1)).astimezone(tz).date(),
         agency_code=agency_code or "",
         agencies=agencies,
         problems=problems,
         pct=_pct,
+        num=_num,
         chart=_chart(stats),
         trend=_trend(weeks),
+        period_args=_period_args(),
+        back=url_for("console.dashboard", **_period_args(with_opd=True), _anchor="escalations"),
+    ), (400 if problems else 200)
+
+
+# Each escalated row carries its own action form with the OPD list: past this many rows the
+# page would weigh hundreds of kilobytes on a phone; the CSV lists them all.
+ESCALATIONS_SHOWN = 50
+# What a supervisor does from the escalation list, in the order of the buttons.
+ESCALATION_ACTIONS = (Action.TRANSFER, Action.NOTE, Action.ESCALATE)
+
+
+def _escalation_actions(complaint) -> list[Action]:
+    """The escalation list's actions this staff member may take on this complaint now."""
+    allowed = staff.allowed_actions(me(), complaint)
+    return [a for a in ESCALATION_ACTIONS if a in allowed]
+
+
+def _period_args(with_opd: bool = False) -> dict:
+    """The dashboard's period (and OPD filter) in this request, to keep them on its links."""
+    keep = ("dari", "sampai", "opd") if with_opd else ("dari", "sampai")
+    return {k: v for k, v in request.args.items() if k in keep and v}
+
+
+VOICES_SHOWN = 50  # ratings, and reopen reasons, on an OPD's page: the most recent
+
+
+@bp.get("/dasbor/opd/<code>")
+@roles_required(Role.SUPERVISOR, Role.ADMIN)
+def dashboard_agency(code: str):
+    """One OPD's row of the dashboard, and what its reporters said about the complaints it
+    received in the period: their ratings with comments, their reasons for reopening."""
+    session = db.get_session()
+    agency = session.exec(select(Agency).where(Agency.code == code.strip().upper()[:40])).first()
+    if agency is None or agency.kind == AgencyKind.EXTERNAL:
+        abort(404)
+    now = utcnow()
+    tz = current_app.extensions["lapor.settings"].tz
+    start, end, problems = _period(request.args.get("dari"), request.args.get("sampai"), now, tz)
+    stats = compliance.agency_stats(session, start, end, now, agency.code)
+    return render_template(
+        "console_dashboard_agency.html",
+        agency=agency,
+        row=stats[0] if stats else None,
+        ratings=compliance.ratings(session, agency.code, start, end, limit=VOICES_SHOWN),
+        reopenings=compliance.reopen_reasons(session, agency.code, start, end, limit=VOICES_SHOWN),
+        limit=VOICES_SHOWN,
+        start=start.astimezone(tz).date(),
+        end=(end - timedelta(seconds=1)).astimezone(tz).date(),
+        problems=problems,
+        pct=_pct,
+        num=_num,
+        period_args=_period_args(),
     ), (400 if problems else 200)
 
 
@@ -310,40 +482,89 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{round(value * 100)}%"
 
 
-def _chart(stats) -> list[dict]:
-    """Bars for the on-time rate per OPD (inline SVG in the page, no script needed)."""
-    rows = [s for s in stats if s.on_time_answer_rate is not None][:15]
-    return [
-        {"code": s.code, "rate": s.on_time_answer_rate, "volume": s.volume, "zone": s.zone}
-        for s in rows
-    ]
+def _num(value: float | None, digits: int = 1) -> str:
+    """A figure as the page's language writes it (80,8 in Indonesian, 80.8 in English)."""
+    return "-" if value is None else format_decimal(value, format="#,##0." + "0" * digits)
+
+
+# The score chart's geometry in its viewBox units (360 wide): OPD codes left of LEFT, the
+# 0–100 axis from LEFT over 100 × SCALE, one ROW per OPD below TOP.
+LEFT, SCALE, ROW, TOP = 66, 2.5, 18, 16
+
+
+def _chart(stats) -> dict:
+    """The compliance score of each OPD that has one, in the table's order and zones, on a
+    0–100 axis with the zone bounds marked (an inline SVG: no script needed)."""
+    rows = [s for s in stats if s.score is not None]
+    axis = TOP + len(rows) * ROW + 2
+    bands = compliance.zone_bands()
+    return {
+        "bars": [
+            {
+                "code": s.code,
+                "name": s.name,
+                "score": s.score,
+                "zone": s.zone,
+                "y": TOP + i * ROW,
+                "w": round(s.score * SCALE, 1),
+            }
+            for i, s in enumerate(rows)
+        ],
+        "left": LEFT,
+        "axis": axis,
+        "height": axis + 34,
+        "ticks": [{"x": LEFT + v * SCALE, "value": v} for v in range(0, 101, 20)],
+        # A zone ends at its highest one-decimal score: the line sits just past it.
+        "bounds": [round(LEFT + (b["high"] + 0.05) * SCALE, 1) for b in bands[1:]],
+    }
+
+
+# The weekly chart's plot area in its 360 × 208 viewBox: volume axis left, on-time axis right.
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 40, 316, 12, 172
 
 
 def _trend(weeks) -> dict:
-    """Coordinates for the weekly chart: volume bars and an on-time line, in a 600×200 box."""
+    """The weekly chart: a bar per week for the volume (left axis), a line for the share
+    answered on time (right axis, 0–100 %), a date under every few weeks."""
     if not weeks:
-        return {"bars": [], "line": "", "max": 0}
+        return {"bars": []}
     top = max(w.volume for w in weeks) or 1
-    step = 600 / len(weeks)
+    step = (PLOT_RIGHT - PLOT_LEFT) / len(weeks)
+    height = PLOT_BOTTOM - PLOT_TOP
+    every = -(-len(weeks) // 6)  # at most six dates fit under the axis
     bars, points = [], []
     for i, week in enumerate(weeks):
-        height = 160 * week.volume / top
+        bar_height = height * week.volume / top
+        middle = round(PLOT_LEFT + i * step + step / 2, 1)
         bars.append(
             {
-                "x": round(i * step + 2, 1),
-                "y": round(180 - height, 1),
-                "w": round(step - 4, 1),
-                "h": round(height, 1),
+                "x": round(PLOT_LEFT + i * step + step * 0.1, 1),
+                "y": round(PLOT_BOTTOM - bar_height, 1),
+                "w": round(step * 0.8, 1),
+                "h": round(bar_height, 1),
+                "middle": middle,
                 "week": week.start,
+                "label": f"{week.start[8:10]}/{week.start[5:7]}" if i % every == 0 else "",
                 "volume": week.volume,
                 "rate": _pct(week.on_time_rate),
             }
         )
         if week.on_time_rate is not None:
-            points.append(
-                f"{round(i * step + step / 2, 1)},{round(180 - 160 * week.on_time_rate, 1)}"
-            )
-    return {"bars": bars, "line": " ".join(points), "max": top}
+            points.append((middle, round(PLOT_BOTTOM - height * week.on_time_rate, 1)))
+    return {
+        "bars": bars,
+        "points": points,
+        "line": " ".join(f"{x},{y}" for x, y in points),
+        "volume_ticks": _volume_ticks(top),
+        "box": {"left": PLOT_LEFT, "right": PLOT_RIGHT, "top": PLOT_TOP, "bottom": PLOT_BOTTOM},
+    }
+
+
+def _volume_ticks(top: int) -> list[dict]:
+    """Whole numbers on the volume axis: 0, the middle when it is whole, the top."""
+    values = sorted({0, top // 2 if top % 2 == 0 else 0, top})
+    height = PLOT_BOTTOM - PLOT_TOP
+    return [{"y": round(PLOT_BOTTOM - height * v / top, 1), "value": v} for v in values]
 
 
 # What a spreadsheet reads as the start of a formula (a tab or carriage return first hides one).

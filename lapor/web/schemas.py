@@ -85,6 +85,12 @@ class StaffActionBody(Strict):
     forwarded_to: str | None = None
 
 
+class BulkActionBody(StaffActionBody):
+    """POST /api/v1/staff/complaints/actions: one action on several complaints."""
+
+    codes: list[str] = Field(json_schema_extra={"minItems": 1, "maxItems": 100})
+
+
 class ReadNotices(Strict):
     """POST /api/v1/staff/notices/read."""
 

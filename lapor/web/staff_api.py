@@ -9,10 +9,11 @@ from lapor.domain import tracking
 from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError, ValidationFailed
 from lapor.domain.timefmt import utcnow
+from lapor.domain.workflow import STATUS_LABELS
 from lapor.infra import db
-from lapor.services import accounts, inbox, views
+from lapor.services import accounts, inbox, views, worklist
 from lapor.services import casework as staff
-from lapor.web import schemas
+from lapor.web import listing, schemas
 from lapor.web.api import error_response
 
 bp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff")
@@ -38,37 +39,83 @@ def _not_found(error: staff.NotFound):
 
 @bp.get("/complaints")
 def list_complaints():
-    session = db.get_session()
-    status = request.args.get("status") or None
-    if status and status not in {s.value for s in staff.ComplaintStatus}:
-        return error_response(400, "bad_request", f"Status tidak dikenal: {status}.")
-    overdue = request.args.get("overdue", "").lower() in ("1", "true", "ya")
-    rows = staff.queue(
-        session,
-        g.staff,
-        now=utcnow(),
-        status=status,
-        agency_code=request.args.get("agency") or None,
-        overdue=overdue,
-    )
+    """The console's lists for programs: search, filters, sort and pages (lapor.web.listing)."""
+    settings = current_app.extensions["lapor.settings"]
+    filters, problems = listing.parse(request.args, settings.tz)
+    if problems:
+        return error_response(400, "bad_request", "Parameter tidak valid.", problems)
     now = utcnow()
+    results = worklist.find(db.get_session(), g.staff, filters, now=now)
     return jsonify(
         {
-            "complaints": [
-                {
-                    "tracking_code": tracking.display(c.tracking_code),
-                    "status": c.status.value,
-                    "agency": a.code if a else None,
-                    "title": c.title,
-                    "escalation_level": c.escalation_level,
-                    "sla": staff.sla_badge(c, now),
-                    "next_deadline": (d := next_deadline(c)) and d.isoformat(),
-                    "anonymous": c.anonymous,
-                }
-                for c, a in rows
-            ]
+            "complaints": [_list_item(c, a, now) for c, a in results.rows],
+            "page": results.filters.page,
+            "per_page": results.filters.per_page,
+            "total": results.total,
+            "total_is_exact": results.exact,
         }
     )
+
+
+def _list_item(complaint, agency, now) -> dict:
+    return {
+        "tracking_code": tracking.display(complaint.tracking_code),
+        "status": complaint.status.value,
+        "agency": agency.code if agency else None,
+        "title": complaint.title,
+        "regency": complaint.regency,
+        "channel": complaint.channel.value,
+        "received_at": complaint.received_at.isoformat(),
+        "updated_at": complaint.updated_at.isoformat(),
+        "escalation_level": complaint.escalation_level,
+        "sla": staff.sla_badge(complaint, now),
+        "next_deadline": (d := next_deadline(complaint)) and d.isoformat(),
+        "anonymous": complaint.anonymous,
+        "confidential": complaint.confidential,
+    }
+
+
+@bp.post("/complaints/actions")
+def take_bulk_action():
+    """One action on several complaints; each its own transaction, each reported."""
+    try:
+        sent = schemas.parse(schemas.BulkActionBody, request.get_json(silent=True))
+    except ValidationFailed as failed:
+        fields = {name: problem.message for name, problem in failed.fields.items()}
+        message = 'Kirim JSON dengan "codes" (daftar kode) dan "action".'
+        return error_response(400, "bad_request", message, fields)
+    settings = current_app.extensions["lapor.settings"]
+    try:
+        outcomes = staff.take_bulk_action(
+            settings, g.staff, sent.codes, _staff_action(sent), now=utcnow()
+        )
+    except DomainError as error:
+        return error_response(400, error.code, error.message)
+    return jsonify({"results": [_outcome(o) for o in outcomes]})
+
+
+def _staff_action(sent: schemas.StaffActionBody) -> staff.StaffAction:
+    return staff.StaffAction(
+        sent.action,
+        note=sent.note,
+        agency_code=sent.agency,
+        reason=sent.reason,
+        duplicate_code=sent.duplicate_of,
+        forwarded_to=sent.forwarded_to,
+    )
+
+
+def _outcome(outcome: staff.Outcome) -> dict:
+    if outcome.error is None:
+        return {
+            "tracking_code": tracking.display(outcome.complaint.tracking_code),
+            "status": outcome.complaint.status.value,
+        }
+    return {
+        "tracking_code": tracking.display_typed(outcome.code),
+        "status": None,
+        "error": {"code": outcome.error.code, "message": outcome.error.message},
+    }
 
 
 @bp.get("/complaints/<code>")
@@ -87,16 +134,8 @@ def take_action(code: str):
         message = 'Kirim JSON dengan "action" dan, bila perlu, "note"/"agency".'
         return error_response(400, "bad_request", message, fields)
     settings = current_app.extensions["lapor.settings"]
-    action = staff.StaffAction(
-        sent.action,
-        note=sent.note,
-        agency_code=sent.agency,
-        reason=sent.reason,
-        duplicate_code=sent.duplicate_of,
-        forwarded_to=sent.forwarded_to,
-    )
     try:
-        complaint = staff.take_action(settings, g.staff, code, action, now=utcnow())
+        complaint = staff.take_action(settings, g.staff, code, _staff_action(sent), now=utcnow())
     except staff.NotFound as error:
         return _not_found(error)
     except DomainError as error:
@@ -150,3 +189,37 @@ def read_notices():
     )
     unread = inbox.unread_count(db.get_session(), settings, g.staff)
     return jsonify({"marked": marked, "unread": unread})
+
+
+SIMILAR_LIMIT = 20
+
+
+@bp.get("/complaints/<code>/similar")
+def similar_complaints(code: str):
+    """Open complaints most like this one (possible duplicates) that the caller may see."""
+    raw = request.args.get("limit", "5").strip()
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= SIMILAR_LIMIT):
+        message = f"limit harus bilangan bulat 1 sampai {SIMILAR_LIMIT}."
+        return error_response(400, "bad_request", message, {"limit": message})
+    session = db.get_session()
+    complaint = staff.complaint_for(session, g.staff, code)
+    found = staff.similar_for(session, g.staff, complaint, now=utcnow(), limit=int(raw))
+    return jsonify({"similar": [_similar_view(c, match, a) for c, match, a in found]})
+
+
+def _similar_view(complaint, match, agency) -> dict:
+    """One possible duplicate: how alike, and enough to recognise it (never the reporter)."""
+    km = match.distance_km
+    return {
+        "tracking_code": tracking.display(complaint.tracking_code),
+        "score": match.score,
+        "text_similarity": match.text_similarity,
+        "distance_km": None if km is None else round(km, 2),
+        "title": complaint.title or complaint.text[:80],
+        "status": complaint.status.value,
+        "status_label": STATUS_LABELS[complaint.status],
+        "agency": agency.code if agency else None,
+        "regency": complaint.regency,
+        "district": complaint.district,
+        "received_at": complaint.received_at.isoformat(),
+    }
