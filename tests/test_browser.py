@@ -105,11 +105,11 @@ def test_an_officer_answers_and_the_citizen_sees_the_answer(browser, live_url, s
     page.click("button[type=submit]")
     page.wait_for_selector("table.queue")
     page.click("table.queue a >> nth=0")
-    page.wait_for_selector("#action")
+    page.wait_for_selector("#verb-respond")
     code = page.url.rstrip("/").rsplit("/", 1)[-1]
-    page.select_option("#action", "respond")
-    page.fill("#note", "Tim kami memperbaiki lampu itu besok pagi.")
-    page.click("text=Simpan tindakan")
+    page.click("#verb-respond summary")
+    page.fill("#note-respond", "Tim kami memperbaiki lampu itu besok pagi.")
+    page.click("#verb-respond button[type=submit]")
     page.wait_for_selector("text=Tindakan tersimpan.")
     page.screenshot(path=str(tmp_path / "officer.png"), full_page=True)
 
@@ -239,5 +239,156 @@ def test_an_officer_reads_a_notice_and_the_count_drops(browser, live_url, settin
         page.click("#inbox li.unread a")
         page.wait_for_url("**/petugas/pengaduan/*")
         assert int(page.inner_text("#unread-count")) == before - 1
+        page.context.close()
+    print(f"screenshots in {tmp_path}")
+
+
+# --- the staff console at work (issue 17) ---------------------------------------------------
+
+
+def _staff_page(browser, live_url, width, username, password):
+    page = browser.new_context(viewport={"width": width, "height": 800}).new_page()
+    page.goto(f"{live_url}/masuk")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#staff-q")
+    return page
+
+
+def _word_of_an_open_complaint(settings, agency_code):
+    """A distinctive word of one of the OPD's open complaints, and its code."""
+    from sqlmodel import Session, select
+
+    from lapor.domain import workflow
+    from lapor.infra import db
+    from models import Agency, Complaint
+
+    with Session(db.engine_for(settings.database_url)) as session:
+        complaint = session.exec(
+            select(Complaint)
+            .join(Agency, Agency.id == Complaint.agency_id)
+            .where(Agency.code == agency_code, Complaint.status.in_(workflow.WITH_AGENCY))
+            .order_by(Complaint.id)
+        ).first()
+    word = max(complaint.text.split(), key=len).strip(".,;:!?()")
+    return word, complaint.tracking_code
+
+
+def test_an_officer_searches_answers_and_reads_notices(browser, live_url, settings, tmp_path):
+    from datetime import UTC, datetime
+
+    from lapor.cli.demo import create_demo
+
+    passwords = create_demo(settings, datetime.now(UTC), count=26).passwords
+    word, code = _word_of_an_open_complaint(settings, "DISHUB")
+    for width in (1280, 360):
+        page = _staff_page(browser, live_url, width, "demo-dishub", passwords["demo-dishub"])
+        page.fill("#staff-q", word)
+        page.press("#staff-q", "Enter")
+        page.wait_for_selector("table.queue")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(tmp_path / f"search-{width}.png"), full_page=True)
+        page.click(f"table.queue a[href$='{code}']")
+        page.wait_for_url(f"**/petugas/pengaduan/{code}")
+        page.click("#verb-respond summary")
+        page.fill("#note-respond", f"Tim kami menangani ini ({width}).")
+        page.click("#verb-respond button[type=submit]")
+        page.wait_for_selector("text=Tindakan tersimpan.")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(tmp_path / f"answered-{width}.png"), full_page=True)
+        before = int(page.inner_text("#unread-count"))
+        page.click("#inbox-link")
+        page.click("#inbox li.unread a")
+        page.wait_for_url("**/petugas/pengaduan/*")
+        assert int(page.inner_text("#unread-count")) == before - 1
+        page.context.close()
+    citizen = browser.new_page(viewport={"width": 360, "height": 740})
+    citizen.goto(f"{live_url}/lacak/{code}")
+    assert "Tim kami menangani ini (360)." in citizen.content()
+    print(f"screenshots in {tmp_path}")
+
+
+@pytest.fixture
+def routed_app(routed_settings):
+    from lapor import create_app
+
+    app = create_app(routed_settings)
+    app.config.update(TESTING=True)
+    return app
+
+
+def test_a_verifier_verifies_in_one_click_and_marks_a_duplicate(
+    browser, routed_settings, routed_app, tmp_path
+):
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from lapor.domain.intake import Submission
+    from lapor.infra import db
+    from lapor.services import accounts
+    from lapor.services.filing import file_complaint
+    from models import Role
+
+    now = datetime.now(UTC)
+    with Session(db.engine_for(routed_settings.database_url)) as session:
+        accounts.create_user(
+            session, username="verif", password="kata-sandi-panjang", role=Role.VERIFIER, now=now
+        )
+        session.commit()
+    text = "Ada masalah dengan pelayanan di kantor kelurahan, petugas tidak ada di tempat"
+    first = file_complaint(routed_settings, Submission(text=text), now=now).complaint
+    second = file_complaint(routed_settings, Submission(text=text + " lagi"), now=now).complaint
+    server = make_server("127.0.0.1", 0, routed_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    live_url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        for width, code in ((1280, first.tracking_code), (360, second.tracking_code)):
+            page = _staff_page(browser, live_url, width, "verif", "kata-sandi-panjang")
+            page.goto(f"{live_url}/petugas/pengaduan/{code}")
+            page.wait_for_selector("#similar")
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.screenshot(path=str(tmp_path / f"triage-{width}.png"), full_page=True)
+            if width == 1280:
+                page.click("#suggestions button.chip >> nth=0")
+                page.wait_for_selector("text=Tindakan tersimpan.")
+                assert "Diteruskan ke OPD" in page.inner_text("h1")
+            else:
+                page.click("#similar button >> nth=0")
+                page.wait_for_selector("text=Tindakan tersimpan.")
+                assert "Diarsipkan" in page.inner_text("h1")
+                assert "Duplikat dari" in page.content()
+            page.context.close()
+    finally:
+        server.shutdown()
+    print(f"screenshots in {tmp_path}")
+
+
+def test_a_supervisor_filters_by_opd_and_downloads_the_csv(browser, live_url, settings, tmp_path):
+    from datetime import UTC, datetime
+
+    from lapor.cli.demo import create_demo
+
+    passwords = create_demo(settings, datetime.now(UTC), count=26).passwords
+    for width in (1280, 360):
+        page = _staff_page(
+            browser, live_url, width, "demo-supervisor", passwords["demo-supervisor"]
+        )
+        page.goto(f"{live_url}/petugas/")
+        page.select_option("#f-agency", "DISHUB")
+        page.click("form.filters button[type=submit]")
+        page.wait_for_url("**agency=DISHUB**")
+        cells = page.locator("table.queue td[data-label='OPD']")
+        assert cells.count() >= 1
+        assert {cells.nth(i).inner_text().strip() for i in range(cells.count())} == {"Dishub"}
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(tmp_path / f"supervisor-{width}.png"), full_page=True)
+        with page.expect_download() as download:
+            page.click("text=Unduh CSV")
+        path = download.value.path()
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith("kode,status,opd") and len(lines) == cells.count() + 1
+        assert all(",DISHUB," in line for line in lines[1:])
         page.context.close()
     print(f"screenshots in {tmp_path}")

@@ -523,7 +523,9 @@ def test_the_action_form_has_no_default_action(client, world, settings):
     sign_in(client, "dishub")
     code = world["codes"]["dishub"]
     page = client.get(f"/petugas/pengaduan/{code}").get_data(as_text=True)
-    assert '<option value="" selected disabled>' in page
+    # Each action is its own closed form with its own button: nothing is chosen for you.
+    assert '<details class="verb" id="verb-respond">' in page
+    assert " open>" not in page
     unchosen = client.post(f"/petugas/pengaduan/{code}/tindakan", data={"note": "halo"})
     assert unchosen.status_code == 422 and "Pilih tindakan" in unchosen.get_data(as_text=True)
     with Session(db.engine_for(settings.database_url)) as session:

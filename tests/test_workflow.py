@@ -62,6 +62,8 @@ ALLOWED: dict[tuple[S, Action], tuple[S, set[ActorKind]]] = {
     (S.REOPENED, Action.REMIND): (S.REOPENED, {SYS}),
     # The reporter asks for a new private link by email, whatever the status: it stays.
     **{(status, Action.NEW_KEY): (status, {REP}) for status in S},
+    # Staff write internal notes to each other at any time; nothing else changes.
+    **{(status, Action.NOTE): (status, {STAFF}) for status in S},
 }
 TRANSITIONS = [a for a in Action if a != Action.SUBMIT]
 CASES = list(itertools.product(S, TRANSITIONS, ActorKind))
@@ -78,10 +80,10 @@ def test_every_transition_is_allowed_or_refused_as_specified(status, action, act
         assert refused.value.message  # a sentence for the person who tried
 
 
-def test_terminal_statuses_allow_nothing_but_a_new_private_link():
+def test_terminal_statuses_allow_nothing_but_a_new_private_link_and_internal_notes():
     for status in (S.CLOSED, S.REJECTED, S.FORWARDED):
         for kind in ActorKind:
-            expected = [Action.NEW_KEY] if kind == REP else []
+            expected = {REP: [Action.NEW_KEY], STAFF: [Action.NOTE]}.get(kind, [])
             assert workflow.allowed_actions(status, kind) == expected
 
 

@@ -2,7 +2,8 @@
 
 OPDs get an in-app notice for every event that needs them (a new complaint, the reporter's
 answer, a reminder, an escalation) and, when their Telegram chat or email is configured, a
-delivery; reporters hear of every status change through the channel they came from. What goes
+delivery; reporters hear of every status change through the channel they came from, and the
+reporters of duplicates merged into a complaint hear of its answers and its end. What goes
 to an OPD never names the reporter (anonymous or not: officers see identity, where allowed, in
 the console only). A delivery is its notification row (lapor.domain.delivery), written in
 the same transaction as the change it tells of.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from lapor.domain import tracking, workflow
 from lapor.domain.deadlines import next_deadline
@@ -33,6 +34,20 @@ AGENCY_SUBJECTS = {
     "escalate": "Eskalasi tingkat {level}: pengaduan melewati batas waktu",
 }
 REPORTER_SUBJECT = "Pengaduan {code}: {status}"
+MERGED = (
+    "Pengaduan Anda digabung dengan pengaduan {original} karena isinya sama. Anda akan menerima "
+    "jawaban dan kabar penyelesaian pengaduan {original} juga."
+)
+# What the reporters of merged duplicates hear of the original: its answers and its end (not
+# its questions to its own reporter, nor that reporter's reopening, which only they can act on).
+FOLLOWED = frozenset({"respond", "resolve", "forward", "close"})
+# Only staff write these notes for the public; a closing's note speaks of the original's reporter.
+SHARED_NOTES = frozenset({"respond", "resolve", "forward"})
+FOLLOWER_SUBJECT = "Pengaduan {code} (digabung dengan {original}): {status}"
+FOLLOWER_INTRO = (
+    "Pengaduan Anda {code} digabung dengan pengaduan {original} karena isinya sama. Kabar "
+    "terbaru pengaduan {original}: {label}."
+)
 NEW_KEY_SUBJECT = "Tautan pribadi baru untuk pengaduan {code}"
 NEW_KEY_BODY = (
     "Tautan pribadi baru untuk pengaduan {code} diminta lewat halaman Lapor. Tautan di bawah "
@@ -63,6 +78,7 @@ class Notices:
         rows = [
             *self._to_agencies(session, complaint, event, target),
             *self._to_reporter(session, complaint, event),
+            *self._to_followers(session, complaint, event),
         ]
         session.add_all(rows)
         return rows
@@ -107,19 +123,78 @@ class Notices:
             status=workflow.STATUS_LABELS[complaint.status],
         )
         body = self._reporter_body(complaint, event, subject)
+        if complaint.channel == Channel.TELEGRAM and event.action == "submit":
+            return []  # the bot answers a submission in the chat itself
+        return self._to_person(complaint, event, reporter, subject, body)
+
+    def _to_person(
+        self,
+        complaint: Complaint,
+        event: ComplaintEvent,
+        reporter: Reporter,
+        subject: str,
+        body: str,
+        kind: str | None = None,
+    ) -> list[Notification]:
+        """A message to a complaint's reporter by the channel they came from, if it is on."""
         if complaint.channel == Channel.TELEGRAM:
-            # The bot answers a submission in the chat itself; later changes are messages.
-            if event.action == "submit" or not (self.telegram and reporter.telegram_chat_id):
-                return []
-            chat = str(reporter.telegram_chat_id)
-            return [self._row(complaint, event, "telegram", chat, subject, body, reporter=reporter)]
-        if self.email and reporter.email:
-            return [
-                self._row(
-                    complaint, event, "email", reporter.email, subject, body, reporter=reporter
-                )
-            ]
-        return []
+            channel, address = "telegram", reporter.telegram_chat_id if self.telegram else None
+        else:
+            channel, address = "email", reporter.email if self.email else None
+        if not address:
+            return []
+        row = self._row(
+            complaint, event, channel, str(address), subject, body, reporter=reporter, kind=kind
+        )
+        return [row]
+
+    def _to_followers(
+        self, session: Session, original: Complaint, event: ComplaintEvent
+    ) -> list[Notification]:
+        """The reporters of complaints merged into this one as duplicates hear of its answers
+        and its end, each on their own complaint's row (their private link, their channel)."""
+        if event.action not in FOLLOWED or original.id is None or not (self.email or self.telegram):
+            return []
+        with session.no_autoflush:  # the sweep writes its batch itself (lapor.infra.bulk)
+            merged = session.exec(
+                select(Complaint, Reporter)
+                .join(Reporter, Reporter.id == Complaint.reporter_id)
+                .where(Complaint.duplicate_of_id == original.id)
+                .order_by(Complaint.id)
+            ).all()
+        heard = {original.reporter_id}  # one message per person, none twice to the original's
+        rows = []
+        for duplicate, reporter in merged:
+            if reporter.id in heard:
+                continue
+            heard.add(reporter.id)
+            rows += self._follower_row(original, event, duplicate, reporter)
+        return rows
+
+    def _follower_row(
+        self, original: Complaint, event: ComplaintEvent, duplicate: Complaint, reporter: Reporter
+    ) -> list[Notification]:
+        code = tracking.display(duplicate.tracking_code)
+        at = tracking.display(original.tracking_code)
+        status = workflow.STATUS_LABELS[original.status]
+        subject = FOLLOWER_SUBJECT.format(code=code, original=at, status=status)
+        body = self._follower_body(original, event, subject, code)
+        # Not "resolve": the bot would offer the duplicate's reporter a rating it cannot give.
+        kind = f"original_{event.action}"
+        return self._to_person(duplicate, event, reporter, subject, body, kind)
+
+    def _follower_body(
+        self, original: Complaint, event: ComplaintEvent, subject: str, code: str
+    ) -> str:
+        at = tracking.display(original.tracking_code)
+        label = workflow.ACTION_LABELS.get(workflow.Action(event.action), event.action)
+        lines = [subject, "", FOLLOWER_INTRO.format(code=code, original=at, label=label)]
+        # A confidential original's answers are for its own reporter only (as on its page).
+        shared = event.action in SHARED_NOTES and event.public and not original.confidential
+        if shared and event.note:
+            lines += ["", event.note]
+        lines += ["", f"Lacak pengaduan {at}: {self.public_url.rstrip('/')}/lacak/{at}"]
+        return "\n".join(lines)
 
     def _new_key_email(
         self, complaint: Complaint, event: ComplaintEvent, reporter: Reporter
@@ -159,6 +234,9 @@ class Notices:
             lines += ["", "Jawab dengan membalas (reply) pesan ini, atau lewat halaman lacak."]
         elif event.action == "resolve":
             lines += ["", "Beri nilai penanganannya, atau katakan bila belum selesai."]
+        elif event.action == "reject" and event.data.get("duplicate_of"):
+            original = tracking.display(str(event.data["duplicate_of"]))
+            lines += ["", MERGED.format(original=original)]
         due = next_deadline(complaint)
         if due is not None and complaint.status not in workflow.TERMINAL:
             lines += ["", f"Batas waktu tahap berikutnya: {human(due, self.tz)}"]
@@ -178,11 +256,12 @@ class Notices:
         body: str,
         agency: Agency | None = None,
         reporter: Reporter | None = None,
+        kind: str | None = None,
     ) -> Notification:
         inapp = channel == "inapp"
         return Notification(
             **workflow.complaint_link(complaint),
-            kind=event.action,
+            kind=kind or event.action,
             agency_id=agency.id if agency else None,
             reporter_id=reporter.id if reporter else None,
             channel=channel,

@@ -158,7 +158,6 @@ def _close_request_session(_exc: BaseException | None) -> None:
         session.close()
 
 
-
 def autogenerate_filters(dialect_name: str) -> dict:
     """What Alembic compares with the models on this database: not SQLite's FTS5 search table
     and its shadow tables, which the migration creates by hand (no model describes them), nor

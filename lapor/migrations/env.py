@@ -4,7 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from lapor.infra.db import engine_for, autogenerate_filters
+from lapor.infra.db import autogenerate_filters, engine_for
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from lapor.domain.workflow import UNRESOLVED
@@ -89,15 +91,22 @@ def rank(text: str, place: Place, candidates: list[Candidate], limit: int = 5) -
 
 
 def similar_open_complaints(
-    session: Session, complaint: Complaint, *, now: datetime, limit: int = 5
+    session: Session,
+    complaint: Complaint,
+    *,
+    now: datetime,
+    limit: int = 5,
+    where: Sequence[sa.ColumnElement[bool]] = (),
 ) -> list[tuple[Complaint, Match]]:
-    """Open complaints of the last 90 days most like this one (itself excluded)."""
+    """Open complaints of the last 90 days most like this one (itself excluded); `where`
+    narrows the candidates (to what a staff member may see)."""
     rows = session.exec(
         select(Complaint)
         .where(
             Complaint.status.in_(OPEN),
             Complaint.received_at >= now - WINDOW,
             Complaint.id != complaint.id,
+            *where,
         )
         .order_by(Complaint.received_at.desc())
         .limit(MAX_CANDIDATES)

@@ -41,8 +41,7 @@ def create_user(
         raise DomainError(
             f"Peran tidak dikenal: {role}. Pilih: {names}.", code="invalid_role"
         ) from exc
-    if len(password) < MIN_PASSWORD:
-        raise DomainError(f"Kata sandi minimal {MIN_PASSWORD} karakter.", code="weak_password")
+    check_password_rules(password)
     if session.exec(select(User).where(User.username == username)).first() is not None:
         raise DomainError(f"Nama pengguna '{username}' sudah dipakai.", code="username_taken")
     agency = _agency(session, agency_code) if agency_code else None
@@ -61,6 +60,12 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def check_password_rules(password: str) -> None:
+    """The rules every new password follows, at creation and when its owner changes it."""
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(f"Kata sandi minimal {MIN_PASSWORD} karakter.", code="weak_password")
 
 
 def verify_password(user: User, password: str) -> bool:
@@ -113,6 +118,22 @@ def reset_password(session: Session, user_id: int) -> str:
     user.password_hash = generate_password_hash(password)
     session.add(user)
     return password
+
+
+def change_password(session: Session, user_id: int, *, current: str, new: str) -> User:
+    """A staff member's own new password, given the current one. The sessions signed in with
+    the old password stop working (their cookie carries a token derived from its hash)."""
+    user = _user(session, user_id)
+    if not user.active or not verify_password(user, current):
+        raise DomainError("Kata sandi saat ini salah.", code="wrong_password")
+    check_password_rules(new)
+    if verify_password(user, new):
+        raise DomainError(
+            "Kata sandi baru harus berbeda dari kata sandi saat ini.", code="same_password"
+        )
+    user.password_hash = generate_password_hash(new)
+    session.add(user)
+    return user
 
 
 def set_active(session: Session, user_id: int, active: bool) -> User:

@@ -9,8 +9,10 @@ The score (0–100) of an OPD over a period, from the complaints it received in 
 on-time answer rate: answers within the 5-working-day deadline, over answers plus complaints
 whose deadline passed unanswered; on-time resolution rate: resolved within 60 days, over
 resolved plus those past 60 days unresolved. Without ratings the first two carry the whole
-weight (0.5 and 0.3 scaled to 1). Zones follow the Ombudsman's bands: hijau 81–100,
-kuning 51–80, merah 0–50. An OPD with nothing due yet has no score.
+weight (0.5 and 0.3 scaled to 1). The score is rounded to one decimal, and the zone is
+decided on that rounded score, the number people see (ZONES): the Ombudsman's bands hijau
+81–100, kuning 51–80, merah 0–50 with the gaps between them closed at one decimal, so hijau
+80,1–100, kuning 50,1–80,0, merah 0–50,0. An OPD with nothing due yet has no score.
 """
 
 from __future__ import annotations
@@ -23,14 +25,17 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from lapor.domain.deadlines import next_deadline_expression
-from lapor.domain.workflow import OPEN
-from models import Agency, Complaint
+from lapor.domain.workflow import OPEN, Action
+from models import Agency, Complaint, ComplaintEvent, Feedback
 
 FORMULA = (
     "Skor = 100 × (0,5 × tanggapan tepat waktu + 0,3 × selesai ≤ 60 hari "
     "+ 0,2 × (rata-rata nilai − 1) / 4); tanpa penilaian, bobot 0,5 dan 0,3 dinaikkan "
-    "menjadi 0,625 dan 0,375. Zona: hijau 81–100, kuning 51–80, merah 0–50."
+    "menjadi 0,625 dan 0,375. Skor dibulatkan ke satu desimal; zona ditentukan dari skor "
+    "yang sudah dibulatkan itu: hijau 80,1–100, kuning 50,1–80,0, merah 0–50,0."
 )
+# Each zone and the lowest one-decimal score in it, best first (see the module's docstring).
+ZONES = (("hijau", 80.1), ("kuning", 50.1), ("merah", 0.0))
 WEIGHTS = (0.5, 0.3, 0.2)
 
 
@@ -52,9 +57,17 @@ def zone(value: float | None) -> str | None:
     """hijau, kuning or merah for a score; None without one."""
     if value is None:
         return None
-    if value > 80:
-        return "hijau"
-    return "kuning" if value > 50 else "merah"
+    shown = round(value, 1)  # the zone of the number on the page, never of a hidden decimal
+    return next((name for name, lowest in ZONES if shown >= lowest), ZONES[-1][0])
+
+
+def zone_bands() -> list[dict]:
+    """The zones with their lowest and highest one-decimal score, for a legend."""
+    highest = [100.0] + [round(lowest - 0.1, 1) for _, lowest in ZONES[:-1]]
+    return [
+        {"zone": name, "low": lowest, "high": top}
+        for (name, lowest), top in zip(ZONES, highest, strict=True)
+    ]
 
 
 @dataclass
@@ -247,3 +260,52 @@ def escalation_queue(session: Session, limit: int = 200) -> list[tuple[Complaint
             .limit(limit)
         ).all()
     )
+
+
+@dataclass(frozen=True)
+class Voice:
+    """What a reporter said of an OPD's work: a rating (with its comment) or a reopen reason."""
+
+    tracking_code: str
+    at: datetime
+    text: str | None
+    rating: int | None = None
+
+
+def ratings(
+    session: Session, agency_code: str, start: datetime, end: datetime, limit: int = 50
+) -> list[Voice]:
+    """The ratings of an OPD's complaints received in [start, end), the newest first: the
+    same complaints as its row on the dashboard, so the list explains the mean shown there."""
+    rows = session.exec(
+        select(Complaint.tracking_code, Feedback.created_at, Feedback.comment, Feedback.rating)
+        .join(Complaint, Complaint.id == Feedback.complaint_id)
+        .where(*_received_by(agency_code, start, end))
+        .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+        .limit(limit)
+    ).all()
+    return [Voice(code, at, comment, rating) for code, at, comment, rating in rows]
+
+
+def reopen_reasons(
+    session: Session, agency_code: str, start: datetime, end: datetime, limit: int = 50
+) -> list[Voice]:
+    """Why reporters reopened an OPD's complaints received in [start, end), the newest first."""
+    rows = session.exec(
+        select(Complaint.tracking_code, ComplaintEvent.at, ComplaintEvent.note)
+        .join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
+        .where(ComplaintEvent.action == Action.REOPEN.value, *_received_by(agency_code, start, end))
+        .order_by(ComplaintEvent.at.desc(), ComplaintEvent.id.desc())
+        .limit(limit)
+    ).all()
+    return [Voice(code, at, note) for code, at, note in rows]
+
+
+def _received_by(agency_code: str, start: datetime, end: datetime) -> list:
+    """The complaints of one OPD received in the period (the dashboard's population)."""
+    agency_id = select(Agency.id).where(Agency.code == agency_code.upper()).scalar_subquery()
+    return [
+        Complaint.agency_id == agency_id,
+        Complaint.received_at >= start,
+        Complaint.received_at < end,
+    ]

@@ -13,7 +13,16 @@ from lapor.domain import tracking
 from lapor.domain.deadlines import next_deadline
 from lapor.domain.timefmt import human
 from lapor.domain.workflow import ACTION_LABELS, ACTIVE, STATUS_LABELS, Action
-from models import ActorKind, Agency, Attachment, Complaint, ComplaintEvent, Reporter, User
+from models import (
+    ActorKind,
+    Agency,
+    Attachment,
+    Complaint,
+    ComplaintEvent,
+    Feedback,
+    Reporter,
+    User,
+)
 
 ACTOR_LABELS = {
     ActorKind.SYSTEM: "Sistem",
@@ -95,11 +104,39 @@ def complaint_view(
             }
             for event in events
         ],
-        "answers": [
-            {"at": e.at.isoformat(), "text": e.note}
-            for e in events
-            if e.action in (Action.RESPOND, Action.RESOLVE) and e.note and not withheld
-        ],
+        "answers": [] if withheld else _answers(events),
+        **_merged_into(session, complaint, withheld),
+    }
+
+
+def _answers(events: list[ComplaintEvent]) -> list[dict]:
+    """The OPD's answers among a complaint's public events, oldest first."""
+    return [
+        {"at": e.at.isoformat(), "text": e.note}
+        for e in events
+        if e.action in (Action.RESPOND, Action.RESOLVE) and e.note
+    ]
+
+
+def _merged_into(session: Session, complaint: Complaint, withheld: bool) -> dict:
+    """The original a duplicate was merged into, and its answers, which are its reporter's
+    answers too; a confidential original shows only its code and status. A withheld
+    (confidential) duplicate names no original: that would tell what it is about."""
+    original = None
+    if complaint.duplicate_of_id is not None and not withheld:
+        original = session.get(Complaint, complaint.duplicate_of_id)
+    if original is None:
+        return {"duplicate_of": None, "original_answers": []}
+    answers = []
+    if not original.confidential:
+        answers = _answers(history(session, original, public_only=True))
+    return {
+        "duplicate_of": {
+            "tracking_code": original.tracking_code,
+            "status": original.status.value,
+            "status_label": STATUS_LABELS[original.status],
+        },
+        "original_answers": answers,
     }
 
 
@@ -221,21 +258,65 @@ def staff_view(session: Session, complaint: Complaint, sla: str) -> dict:
     """A complaint as the console and the staff API show it (JSON-ready); `sla` is its badge."""
     view = _internal_view(session, complaint, _iso)
     view["deadlines"]["next"] = _iso(next_deadline(complaint))
+    events = history(session, complaint)
+    names = _staff_names(session, {e.actor_user_id for e in events if e.actor_user_id})
     return {
         "tracking_code": tracking.display(complaint.tracking_code),
         **view,
         "sla": sla,
+        **_merges(session, complaint),
+        "feedback": _latest_feedback(session, complaint),
+        "reopen_reasons": [
+            {"at": _iso(e.at), "note": e.note} for e in events if e.action == Action.REOPEN
+        ],
         "events": [
             {
                 **_event_view(e, _iso),
                 "actor": e.actor_kind.value,
                 "actor_user_id": e.actor_user_id,
+                "actor_name": names.get(e.actor_user_id),
                 "public": e.public,
                 "data": e.data,
             }
-            for e in history(session, complaint)
+            for e in events
         ],
     }
+
+
+def _staff_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """Who acted, by user id: the audit trail names the staff member."""
+    if not ids:
+        return {}
+    rows = session.exec(select(User.id, User.full_name, User.username).where(User.id.in_(ids)))
+    return {user_id: full or username for user_id, full, username in rows}
+
+
+def _merges(session: Session, complaint: Complaint) -> dict:
+    """The original this complaint was archived as a duplicate of, and its own duplicates."""
+    original = (
+        session.get(Complaint, complaint.duplicate_of_id) if complaint.duplicate_of_id else None
+    )
+    copies = session.exec(
+        select(Complaint.tracking_code)
+        .where(Complaint.duplicate_of_id == complaint.id)
+        .order_by(Complaint.id)
+    ).all()
+    return {
+        "duplicate_of": tracking.display(original.tracking_code) if original else None,
+        "duplicates": [tracking.display(code) for code in copies],
+    }
+
+
+def _latest_feedback(session: Session, complaint: Complaint) -> dict | None:
+    """The reporter's latest rating of the complaint with its comment, or None."""
+    row = session.exec(
+        select(Feedback)
+        .where(Feedback.complaint_id == complaint.id)
+        .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+    ).first()
+    if row is None:
+        return None
+    return {"rating": row.rating, "comment": row.comment, "at": _iso(row.created_at)}
 
 
 def operator_view(session: Session, complaint: Complaint, tz: ZoneInfo) -> dict:

@@ -9,11 +9,24 @@ from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
 from redis.exceptions import RedisError
 from sqlmodel import select
+from wtforms import PasswordField
 
+from lapor.domain.errors import DomainError
 from lapor.infra import db, redis_keys
 from lapor.infra.broker import get_redis
 from lapor.services import accounts
@@ -150,6 +163,69 @@ LOCKED = (
 def logout():
     logout_user()
     return redirect(url_for("web.home"), code=303)
+
+
+class PasswordForm(FlaskForm):
+    """Changing one's own password; labels and messages are in the template (translated)."""
+
+    current = PasswordField()
+    new = PasswordField()
+    repeat = PasswordField()
+
+
+@bp.route("/akun/sandi", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+@roles_required(*Role)
+def own_password():
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        # validate_on_submit checked the CSRF token; the rules are the service's.
+        return _password_page(form, "csrf" if form.is_submitted() else None)
+    problem = _password_problem(form)
+    if problem:
+        return _password_page(form, *problem)
+    settings = current_app.extensions["lapor.settings"]
+    try:
+        signed_in = db.run_in_transaction(
+            settings,
+            lambda session: StaffUser.of(
+                accounts.change_password(
+                    session, current_user.id, current=form.current.data, new=form.new.data
+                )
+            ),
+        )
+    except DomainError as error:
+        if error.code == "wrong_password":
+            _count_failure(redis_keys.login_failures(current_user.username))
+        return _password_page(form, error.code, error.message)
+    _forget_failures(redis_keys.login_failures(current_user.username))
+    # The new hash retired every session of this account, this one too: sign in again here.
+    login_user(signed_in)
+    flash("Kata sandi Anda sudah diganti. Sesi lain dengan akun ini sudah keluar.")
+    return redirect(url_for("console.queue"), code=303)
+
+
+def _password_problem(form: PasswordForm) -> tuple[str, str] | None:
+    """What is wrong with the form before the service is asked: (code, message) or None."""
+    if _failures(redis_keys.login_failures(current_user.username)) >= MAX_FAILURES:
+        # Guessing the current password here is guessing it at sign-in: the same lockout.
+        return "locked", LOCKED
+    if not (form.current.data and form.new.data and form.repeat.data):
+        return "required", "Isi ketiga kolom kata sandi."
+    if form.new.data != form.repeat.data:
+        return "mismatch", "Ulangan kata sandi baru tidak sama."
+    return None
+
+
+def _password_page(form: PasswordForm, code: str | None, message: str | None = None):
+    statuses = {None: 200, "csrf": 400, "locked": 429}
+    return render_template(
+        "account_password.html",
+        form=form,
+        error_code=code,
+        error=message,
+        min_password=accounts.MIN_PASSWORD,
+    ), statuses.get(code, 422)
 
 
 def _safe_next(target: str | None) -> str:

@@ -24,7 +24,7 @@ from flask_babel import format_decimal, gettext
 from flask_login import current_user
 from sqlmodel import select
 
-from lapor.domain import tracking, workflow
+from lapor.domain import tracking
 from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError
 from lapor.domain.timefmt import utcnow
@@ -32,8 +32,8 @@ from lapor.domain.workflow import Action, RejectReason
 from lapor.infra import db, directory
 from lapor.infra.region import gazetteer_for
 from lapor.infra.storage import AttachmentStore
+from lapor.services import canned, compliance, inbox, views, worklist
 from lapor.services import casework as staff
-from lapor.services import compliance, inbox, views, worklist
 from lapor.web import listing
 from lapor.web.auth import roles_required
 from models import Agency, AgencyKind, Attachment, Channel, ComplaintStatus, Role
@@ -205,26 +205,30 @@ def _safe_next(raw: str | None) -> str | None:
 @bp.get("/pengaduan/<code>")
 @roles_required(*ALL_STAFF)
 def complaint(code: str):
-    session = db.get_session()
+    return _complaint_page(_visible_or_404(code), errors={})
+
+
+def _visible_or_404(code: str):
     try:
-        found = staff.complaint_for(session, me(), code)
+        return staff.complaint_for(db.get_session(), me(), code)
     except staff.NotFound:
         abort(404)
-    return _complaint_page(found, errors={})
 
 
-def _complaint_page(found, errors: dict, status: int = 200):
+def _complaint_page(found, errors: dict, status: int = 200, sent: dict | None = None):
+    """The complaint with what this staff member may do to it now, each action on its own."""
+    settings = current_app.extensions["lapor.settings"]
     session = db.get_session()
-    view = views.staff_view(session, found, staff.sla_badge(found, utcnow()))
-    agencies = session.exec(
-        select(Agency)
-        .where(Agency.active.is_(True), Agency.kind != AgencyKind.EXTERNAL)
-        .order_by(Agency.name)
-    ).all()
-    externals = session.exec(
-        select(Agency).where(Agency.kind == AgencyKind.EXTERNAL).order_by(Agency.name)
-    ).all()
-    suggestions = _suggestions(found) if found.status.value == "received" else []
+    now = utcnow()
+    view = views.staff_view(session, found, staff.sla_badge(found, now))
+    actions = staff.allowed_actions(me(), found)
+    agency = session.get(Agency, found.agency_id) if found.agency_id else None
+    templates = canned.for_staff(session, me()) if _answers_possible(actions) else []
+    sent = dict(sent or {})
+    chosen = _chosen_template(templates, request.args.get("templat"))
+    if chosen is not None:
+        sent.setdefault("note", canned.filled(chosen, found, agency, now=now, tz=settings.tz))
+        sent.setdefault("action", request.args.get("untuk") or "respond")
     files = session.exec(
         select(Attachment).where(Attachment.complaint_id == found.id).order_by(Attachment.id)
     ).all()
@@ -233,35 +237,104 @@ def _complaint_page(found, errors: dict, status: int = 200):
             "console_complaint.html",
             c=view,
             code=found.tracking_code,
-            actions=staff.allowed_actions(me(), found),
-            action_labels=workflow.ACTION_LABELS,
-            agencies=agencies,
-            externals=externals,
+            actions=actions,
+            verbs=[v for v in VERBS if v.action in actions],
+            agencies=[a for a in _region_agencies(session) if a.id != found.agency_id],
+            externals=_externals(session),
             reasons=list(RejectReason),
-            suggestions=suggestions,
+            suggestions=_suggestions(settings, found),
+            similar=_similar(session, found, now, actions),
+            templates=templates,
             files=files,
+            previewable=PREVIEWABLE,
+            map_url=_map_url(found),
             errors=errors,
+            sent=sent,
             Action=Action,
         ),
         status,
     )
 
 
-def _suggestions(found) -> list[tuple[str, str, float]]:
-    """The classifier's top agencies for an unplaced complaint: (code, name, probability)."""
+@dataclasses.dataclass(frozen=True)
+class Verb:
+    """One action as the complaint page offers it: its button, who reads its note, and
+    whether it cannot be taken back (then it asks to be confirmed)."""
+
+    action: Action
+    audience: str  # reporter | staff
+    confirm: bool = False
+
+
+# In the order an officer most often needs them.
+VERBS = (
+    Verb(Action.VERIFY, "staff"),
+    Verb(Action.RESPOND, "reporter"),
+    Verb(Action.REQUEST_INFO, "reporter"),
+    Verb(Action.RESOLVE, "reporter"),
+    Verb(Action.TRANSFER, "staff"),
+    Verb(Action.FORWARD, "reporter", confirm=True),
+    Verb(Action.REJECT, "staff", confirm=True),
+    Verb(Action.ESCALATE, "staff"),
+    Verb(Action.NOTE, "staff"),
+)
+CONFIRMED = frozenset(v.action for v in VERBS if v.confirm)
+PREVIEWABLE = frozenset({"image/jpeg", "image/png", "image/webp"})
+
+
+def _answers_possible(actions: list[Action]) -> bool:
+    return any(a in actions for a in (Action.RESPOND, Action.REQUEST_INFO, Action.RESOLVE))
+
+
+def _chosen_template(templates, raw: str | None):
+    if not raw or not raw.isdigit():
+        return None
+    return next((t for t in templates if t.id == int(raw)), None)
+
+
+def _suggestions(settings, found) -> list[dict]:
+    """The classifier's top OPDs for a complaint still to be placed, as the registry names
+    them; empty once it has an OPD."""
     from lapor.routing import service
 
-    router = service.current_router(current_app.extensions["lapor.settings"])
+    if found.status != ComplaintStatus.RECEIVED or found.agency_id is not None:
+        return []
+    router = service.current_router(settings)
     if router is None:
         return []
-    return router.suggest(found.text, found.regency, limit=3)
+    registry = directory.agencies.get(settings)
+    return [
+        {"code": code, "agency": registry[code], "label": label, "p": p}
+        for code, label, p in router.suggest(found.text, found.regency, limit=3)
+        if code and code in registry
+    ]
+
+
+def _similar(session, found, now, actions) -> list:
+    """Open complaints like this one, for a person to spot a duplicate (only while it can
+    still be archived as one)."""
+    if Action.REJECT not in actions:
+        return []
+    return staff.similar_for(session, me(), found, now=now, limit=5)
+
+
+def _map_url(found) -> str | None:
+    """The complaint's point on OpenStreetMap (a link: no map is loaded into the console)."""
+    if found.lat is None or found.lon is None:
+        return None
+    return (
+        f"https://www.openstreetmap.org/?mlat={found.lat:.6f}&mlon={found.lon:.6f}"
+        f"#map=17/{found.lat:.6f}/{found.lon:.6f}"
+    )
 
 
 @bp.get("/pengaduan/<code>/lampiran/<int:attachment_id>")
 @roles_required(*ALL_STAFF)
 def attachment(code: str, attachment_id: int):
-    """A file of a complaint this staff member may see, always as a download: a polyglot file
-    (a valid JPEG that is also HTML) is never rendered as a page."""
+    """A file of a complaint this staff member may see, as a download; a photo with
+    `?lihat=1` inline, for the page's preview. A polyglot file (a valid JPEG that is also
+    HTML) is never rendered as a page: photos were decoded and encoded again at intake, only
+    image types are ever sent inline, with nosniff and a sandbox."""
     session = db.get_session()
     try:
         found = staff.complaint_for(session, me(), code)
@@ -277,15 +350,24 @@ def attachment(code: str, attachment_id: int):
         abort(404)
     if not path.is_file():
         abort(404)
-    return send_file(
-        path, mimetype=row.content_type, as_attachment=True, download_name=row.filename
+    inline = request.args.get("lihat") == "1" and row.content_type in PREVIEWABLE
+    response = send_file(
+        path, mimetype=row.content_type, as_attachment=not inline, download_name=row.filename
     )
+    if inline:
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response.headers["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @bp.post("/pengaduan/<code>/tindakan")
 @roles_required(*ALL_STAFF)
 def take_action(code: str):
     form = request.form
+    if form.get("action") in CONFIRMED and form.get("confirm") != "1":
+        found = _visible_or_404(code)
+        message = gettext("Centang konfirmasi: tindakan ini tidak dapat dibatalkan.")
+        return _complaint_page(found, errors={"form": message}, status=422, sent=form)
     action = staff.StaffAction(
         form.get("action", ""),
         note=form.get("note") or None,
@@ -301,7 +383,7 @@ def take_action(code: str):
         abort(404)
     except DomainError as error:
         found = staff.complaint_for(db.get_session(), me(), code)
-        return _complaint_page(found, errors={"form": error.message}, status=422)
+        return _complaint_page(found, errors={"form": error.message}, status=422, sent=form)
     flash("Tindakan tersimpan.")
     if me().role == Role.OFFICER and found.agency_id != me().agency_id:
         return redirect(url_for("console.queue"), code=303)  # handed on: no longer ours
@@ -309,6 +391,55 @@ def take_action(code: str):
     if back:
         return redirect(back, code=303)  # e.g. the dashboard the supervisor acted from
     return redirect(url_for("console.complaint", code=found.tracking_code), code=303)
+
+
+@bp.route("/templat", methods=["GET", "POST"])
+@roles_required(*ALL_STAFF)
+def templates():
+    """The response templates: the OPD's own and the shared ones; officers keep their OPD's."""
+    settings = current_app.extensions["lapor.settings"]
+    error, status = None, 200
+    if request.method == "POST":
+        form = request.form
+        raw_id = form.get("id", "")
+        try:
+            canned.save(
+                settings,
+                me(),
+                title=form.get("title", ""),
+                body=form.get("body", ""),
+                now=utcnow(),
+                template_id=int(raw_id) if raw_id.isdigit() else None,
+                shared=form.get("shared") == "1",
+            )
+        except DomainError as problem:
+            error, status = problem.message, 422
+        else:
+            flash(gettext("Templat tersimpan."))
+            return redirect(url_for("console.templates"), code=303)
+    session = db.get_session()
+    found = canned.for_staff(session, me())
+    editing = _chosen_template(found, request.args.get("ubah"))
+    return render_template(
+        "console_templates.html",
+        templates=found,
+        editable={t.id for t in found if canned.editable(me(), t)},
+        editing=editing if editing is not None and canned.editable(me(), editing) else None,
+        placeholders=canned.PLACEHOLDERS,
+        error=error,
+        sent=request.form if error else {},
+    ), status
+
+
+@bp.post("/templat/<int:template_id>/hapus")
+@roles_required(*ALL_STAFF)
+def delete_template(template_id: int):
+    try:
+        canned.delete(current_app.extensions["lapor.settings"], me(), template_id)
+    except DomainError:
+        abort(404)
+    flash(gettext("Templat dihapus."))
+    return redirect(url_for("console.templates"), code=303)
 
 
 @bp.get("/dasbor")

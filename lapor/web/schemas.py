@@ -7,13 +7,16 @@ the schemas through the same constants."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from lapor.domain.errors import FieldProblem, ValidationFailed
 from lapor.domain.feedback import MAX_COMMENT, MIN_REASON
 from lapor.domain.intake import MAX_ADDRESS, MAX_NAME, MAX_TEXT, MAX_TITLE, MIN_TEXT
+from lapor.domain.workflow import MAX_NOTE, RejectReason
+from lapor.services.casework import MAX_BULK, ROLE_ACTIONS
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -74,28 +77,90 @@ class Answer(Strict):
     text: str = Field(json_schema_extra={"minLength": 5, "maxLength": 5000})
 
 
+def _storable(value: str) -> str:
+    """Text a database can store and compare: no NUL (PostgreSQL refuses one; the forms and
+    query strings refuse it too, lapor.web.errors) and no lone surrogate (no UTF-8 for it)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError("unstorable_text", "lone surrogate") from None
+    if "\x00" in value:
+        raise PydanticCustomError("unstorable_text", "NUL character")
+    return value
+
+
+StaffText = Annotated[str, AfterValidator(_storable)]
+
+
+# Every action some staff role may take (lapor.services.casework.ROLE_ACTIONS), for the schema:
+# any other word is refused by the rules (422 unknown_action), not by the model.
+STAFF_ACTIONS = sorted({action.value for actions in ROLE_ACTIONS.values() for action in actions})
+
+
 class StaffActionBody(Strict):
     """POST /api/v1/staff/complaints/<code>/actions."""
 
-    action: str = Field(description="respond, request_info, transfer, resolve, verify, …")
-    note: str | None = None
-    agency: str | None = Field(None, description="kode OPD tujuan (verify, transfer)")
-    reason: str | None = Field(None, description="not_complaint, spam, duplicate (reject)")
-    duplicate_of: str | None = None
-    forwarded_to: str | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"action": "respond", "note": "Tim sudah meninjau lokasi; perbaikan minggu depan."},
+                {"action": "note", "note": "Menunggu anggaran pemeliharaan."},
+                {"action": "transfer", "agency": "DISHUB", "note": "Urusan lampu lalu lintas."},
+                {"action": "reject", "reason": "duplicate", "duplicate_of": "ABCDE-FGHJK"},
+            ]
+        }
+    )
+    action: StaffText = Field(
+        description="Tindakan; yang boleh tergantung peran dan status pengaduan.",
+        json_schema_extra={"enum": STAFF_ACTIONS},
+    )
+    note: StaffText | None = Field(
+        None,
+        description="Catatan; wajib untuk respond, request_info, transfer, resolve dan note. "
+        "Catatan respond, request_info, resolve dan forward tampil kepada pelapor.",
+        json_schema_extra={"maxLength": MAX_NOTE},
+    )
+    agency: StaffText | None = Field(None, description="kode OPD tujuan (verify, transfer)")
+    reason: StaffText | None = Field(
+        None,
+        description="alasan pengarsipan (reject)",
+        json_schema_extra={"enum": [r.value for r in RejectReason] + [None]},
+    )
+    duplicate_of: StaffText | None = Field(
+        None, description="kode pelacakan pengaduan asli (reject dengan reason duplicate)"
+    )
+    forwarded_to: StaffText | None = Field(
+        None, description="nama instansi di luar Pemda yang menerima (forward)"
+    )
 
 
 class BulkActionBody(StaffActionBody):
     """POST /api/v1/staff/complaints/actions: one action on several complaints."""
 
-    codes: list[str] = Field(json_schema_extra={"minItems": 1, "maxItems": 100})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"codes": ["ABCDE-FGHJK", "KLMNP-QRSTU"], "action": "note", "note": "Dicek."},
+                {"codes": ["ABCDE-FGHJK"], "action": "verify", "agency": "PUPR"},
+            ]
+        }
+    )
+    codes: list[str] = Field(
+        description="kode pelacakan",
+        json_schema_extra={"minItems": 1, "maxItems": MAX_BULK},
+    )
+
+
+# GET /api/v1/staff/complaints/<code>/similar?limit=: at most this many (a query parameter).
+SIMILAR_LIMIT = 20
 
 
 class ReadNotices(Strict):
     """POST /api/v1/staff/notices/read."""
 
-    ids: list[int] | None = None
-    all: bool | None = None
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ids": [12, 15]}, {"all": True}]})
+    ids: list[int] | None = Field(None, description="id pemberitahuan yang dibaca")
+    all: bool | None = Field(None, description="true: semua pemberitahuan dibaca")
 
 
 # pydantic's error types, as the API's field problems (lapor.web.messages words them in English).
@@ -109,6 +174,7 @@ PROBLEMS = {
     "model_type": ("not_an_object", "Harus berupa objek JSON."),
     "model_attributes_type": ("not_an_object", "Harus berupa objek JSON."),
     "list_type": ("not_a_list", "Harus berupa daftar."),
+    "unstorable_text": ("invalid", "Memuat karakter yang tidak diizinkan (NUL atau surrogate)."),
 }
 
 
@@ -129,10 +195,15 @@ def parse(model: type[Strict], body: object) -> Strict:
         raise ValidationFailed(problems) from None
 
 
-def components() -> dict[str, dict]:
-    """Every request model's JSON schema, for the OpenAPI document's components."""
+PUBLIC_BODIES: tuple[type[Strict], ...] = (NewComplaint, Feedback, Reopening, Answer)
+STAFF_BODIES: tuple[type[Strict], ...] = (StaffActionBody, BulkActionBody, ReadNotices)
+
+
+def components(models: tuple[type[Strict], ...] = PUBLIC_BODIES) -> dict[str, dict]:
+    """The request models' JSON schemas (the public API's by default), for an OpenAPI
+    document's components."""
     schemas: dict[str, dict] = {}
-    for model in (NewComplaint, Feedback, Reopening, Answer):
+    for model in models:
         schema = model.model_json_schema(ref_template=REF_TEMPLATE)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema

@@ -15,12 +15,17 @@ from lapor.services import accounts, inbox, views, worklist
 from lapor.services import casework as staff
 from lapor.web import listing, schemas
 from lapor.web.api import error_response
+from lapor.web.openapi import staff_document
 
 bp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff")
+# Served without a token: the description of the API grants nothing, its endpoints need one.
+PUBLIC_ENDPOINTS = frozenset({"staff_api.openapi"})
 
 
 @bp.before_request
 def _authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     user = None
@@ -30,6 +35,12 @@ def _authenticate():
         return error_response(401, "unauthorized", "Token API tidak ada atau tidak berlaku.")
     g.staff = staff.Staff(id=user.id, role=user.role, agency_id=user.agency_id)
     return None
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API (lapor.web.openapi.staff_document)."""
+    return jsonify(staff_document())
 
 
 @bp.errorhandler(staff.NotFound)
@@ -173,6 +184,9 @@ def list_notices():
     )
 
 
+MAX_ID = 2**31 - 1  # the largest key of an INTEGER column (32 bits on PostgreSQL)
+
+
 @bp.post("/notices/read")
 def read_notices():
     """Mark notices read: {"ids": [...]} or {"all": true}. Ids not this person's are ignored."""
@@ -184,14 +198,15 @@ def read_notices():
             400, "bad_request", 'Kirim {"ids": [...]} atau {"all": true}.', fields
         )
     settings = current_app.extensions["lapor.settings"]
-    marked = inbox.mark_read(
-        settings, g.staff, now=utcnow(), ids=sent.ids, everything=bool(sent.all)
-    )
+    # An id beyond any row's key is no one's notice: ignored like the others, and never sent
+    # to the database, which cannot compare it with a key column (it answered 500).
+    ids = [i for i in sent.ids or [] if 0 < i <= MAX_ID]
+    marked = inbox.mark_read(settings, g.staff, now=utcnow(), ids=ids, everything=bool(sent.all))
     unread = inbox.unread_count(db.get_session(), settings, g.staff)
     return jsonify({"marked": marked, "unread": unread})
 
 
-SIMILAR_LIMIT = 20
+SIMILAR_LIMIT = schemas.SIMILAR_LIMIT
 
 
 @bp.get("/complaints/<code>/similar")
