@@ -376,6 +376,7 @@ def test_a_supervisor_filters_by_opd_and_downloads_the_csv(browser, live_url, se
             browser, live_url, width, "demo-supervisor", passwords["demo-supervisor"]
         )
         page.goto(f"{live_url}/petugas/")
+        page.click("details.more-filters summary")
         page.select_option("#f-agency", "DISHUB")
         page.click("form.filters button[type=submit]")
         page.wait_for_url("**agency=DISHUB**")

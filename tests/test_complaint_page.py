@@ -235,6 +235,6 @@ def test_the_history_names_the_staff_member(app, settings, world):
         data={"action": "respond", "note": "Tim kami menuju lokasi hari ini."},
     )
     page = client.get(f"/petugas/pengaduan/{world['lamp']}").get_data(as_text=True)
-    assert "(Petugas dishub)" in page
+    assert "(dishub)" in page
     english = client.get(f"/petugas/pengaduan/{world['lamp']}?lang=en").get_data(as_text=True)
     assert "Answered by the OPD" in english and "Reply to the reporter" in english

@@ -70,9 +70,9 @@ def officer(settings) -> dict:
     codes = []
     for i, (text, regency) in enumerate(TEXTS):
         submission = Submission(text=text, regency=regency, name="Siti", email=f"s{i}@example.id")
-        code = file_complaint(settings, submission, now=NOW - timedelta(hours=i)).complaint
-        codes.append(code.tracking_code)
-        route_to(settings, code.tracking_code, "PUPR", NOW)
+        complaint = file_complaint(settings, submission, now=NOW - timedelta(hours=i)).complaint
+        codes.append(complaint.tracking_code)
+        route_to(settings, complaint.tracking_code, "PUPR", NOW)
     act_on(
         settings,
         codes[0],
@@ -295,7 +295,7 @@ def test_what_schemathesis_found_is_refused_or_ignored_not_a_500(client, officer
     headers = officer["headers"]
     read = client.post("/api/v1/staff/notices/read", json={"ids": [2**31, 10**30]}, headers=headers)
     assert read.status_code == 200 and read.get_json()["marked"] == 0
-    mine = officer["notices"][0]
+    mine = client.get("/api/v1/staff/notices", headers=headers).get_json()["notices"][0]["id"]
     read = client.post("/api/v1/staff/notices/read", json={"ids": [2**63, mine]}, headers=headers)
     assert read.status_code == 200 and read.get_json()["marked"] == 1
     path = f"/api/v1/staff/complaints/{officer['codes'][0]}/actions"

@@ -495,10 +495,10 @@ _OUTCOME = {
 # Who may do what: the visibility rule per role (lapor.services.casework.visible); the
 # actions are read from ROLE_ACTIONS.
 _ROLE_SCOPE = {
-    Role.OFFICER: "petugas OPD: hanya pengaduan OPD-nya sendiri",
-    Role.VERIFIER: "verifikator: antrean triase (pengaduan yang belum didisposisi); melihat "
-    "semua pengaduan",
-    Role.SUPERVISOR: "supervisor: antrean eskalasi; melihat semua pengaduan",
+    Role.OFFICER: "petugas OPD: melihat dan menangani hanya pengaduan OPD-nya sendiri",
+    Role.VERIFIER: "verifikator: menangani antrean triase, yaitu pengaduan yang belum punya "
+    "OPD; melihat semua pengaduan",
+    Role.SUPERVISOR: "supervisor: mengarahkan antrean eskalasi; melihat semua pengaduan",
     Role.ADMIN: "admin: melihat semua pengaduan",
 }
 
@@ -512,8 +512,8 @@ def _roles() -> str:
 
 
 _NOT_VISIBLE = (
-    "Pengaduan di luar OPD petugas (role officer) juga 404, tidak pernah 403: kode OPD lain "
-    "tidak dapat diraba."
+    "Officer hanya melihat pengaduan OPD-nya: pengaduan OPD lain juga 404, tidak pernah 403, "
+    "sehingga kode OPD lain tidak dapat diraba. Verifier, supervisor, dan admin melihat semua."
 )
 _UNAUTHORIZED = "Token tidak ada, salah, dicabut, atau penggunanya nonaktif"
 
@@ -641,14 +641,16 @@ def _staff_paths() -> dict:
                 "Tiap pengaduan dalam transaksinya sendiri, dengan jejak auditnya sendiri: "
                 "satu yang ditolak tidak menahan yang lain, dan dilaporkan di `results` "
                 "(urutan kode dikirim, kode ganda sekali). Aturan peran dan status sama "
-                f"dengan tindakan satu pengaduan. Paling banyak {MAX_BULK} kode.",
+                f"dengan tindakan satu pengaduan. Paling banyak {MAX_BULK} kode. Tindakan yang "
+                "boleh menurut peran:\n\n" + _roles(),
                 {
                     "200": _json(
                         _object({"results": {"type": "array", "items": _OUTCOME}}),
                         "Hasil per pengaduan",
                     ),
                     "400": _staff_error(
-                        "Isi bukan objek JSON, isian salah tipe, tanpa kode (codes_required), "
+                        "Isi bukan objek JSON, isian salah tipe, teks memuat NUL atau surrogate "
+                        "tunggal, tanpa kode (codes_required), "
                         f"atau lebih dari {MAX_BULK} kode (too_many)"
                     ),
                 },
@@ -678,7 +680,10 @@ def _staff_paths() -> dict:
                 + _NOT_VISIBLE,
                 {
                     "200": _json(_STAFF_COMPLAINT, "Dilakukan; pengaduan sesudahnya"),
-                    "400": _staff_error("Isi bukan objek JSON, atau isian salah tipe"),
+                    "400": _staff_error(
+                        "Isi bukan objek JSON, isian salah tipe, atau teks memuat NUL atau "
+                        "surrogate tunggal"
+                    ),
                     "404": _staff_error(
                         "Pengaduan (atau pengaduan asli untuk duplicate_of) tidak ditemukan"
                     ),
@@ -701,8 +706,8 @@ def _staff_paths() -> dict:
             "get": _staff_operation(
                 "Pengaduan terbuka yang mirip (kemungkinan duplikat)",
                 "Pengaduan terbuka 90 hari terakhir yang paling mirip isinya dan tempatnya, "
-                "di antara yang boleh dilihat pemegang token, paling mirip dulu; tanpa data "
-                "pelapor. " + _NOT_VISIBLE,
+                "di antara yang boleh dilihat pemegang token (officer: hanya dari OPD-nya), "
+                "paling mirip dulu; tanpa data pelapor. " + _NOT_VISIBLE,
                 {
                     "200": _json(
                         _object({"similar": {"type": "array", "items": _SIMILAR}}),
@@ -756,8 +761,9 @@ def _staff_paths() -> dict:
         "/notices/read": {
             "post": _staff_operation(
                 "Tandai pemberitahuan dibaca",
-                'Kirim {"ids": [...]} atau {"all": true}. Id yang bukan milik pemegang token '
-                "diabaikan. `marked`: yang baru ditandai; `unread`: yang masih belum dibaca.",
+                'Kirim {"ids": [...]} atau {"all": true}. Setiap peran menandai pemberitahuannya '
+                "sendiri (tanda baca milik tiap orang); id yang bukan miliknya diabaikan. "
+                "`marked`: yang baru ditandai; `unread`: yang masih belum dibaca.",
                 {
                     "200": _json(
                         _object(

@@ -1,9 +1,10 @@
 """The JSON API's request bodies as strict pydantic models: a wrong type is a field error, and
 the OpenAPI document's schemas are generated from these models, so they cannot drift apart.
 
-The models check shape and type only. The rules (lengths, places, ranges, formats) are the
-domain's (lapor.domain.intake), which the web form and the bot share; their limits appear in
-the schemas through the same constants."""
+The models check shape and type only (and, for the staff bodies, that text can be stored:
+StaffText). The rules (lengths, places, ranges, formats) are the domain's (lapor.domain.intake,
+lapor.domain.workflow), which the web form and the bot share; their limits appear in the
+schemas through the same constants."""
 
 from __future__ import annotations
 
