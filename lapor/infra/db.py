@@ -158,6 +158,12 @@ def _close_request_session(_exc: BaseException | None) -> None:
         session.close()
 
 
+# The console's queue indexes on the deadline expression, made by migration 0010 (PostgreSQL).
+QUEUE_INDEXES = frozenset(
+    {"ix_complaint_open_agency_deadline", "ix_complaint_open_deadline", "ix_complaint_deadline"}
+)
+
+
 def autogenerate_filters(dialect_name: str) -> dict:
     """What Alembic compares with the models on this database: not SQLite's FTS5 search table
     and its shadow tables, which the migration creates by hand (no model describes them), nor
@@ -167,6 +173,8 @@ def autogenerate_filters(dialect_name: str) -> dict:
         return not (type_ == "table" and name is not None and name.startswith("complaint_fts"))
 
     def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        if type_ == "index" and name in QUEUE_INDEXES:
+            return False  # expression indexes of migration 0010: no model column to compare
         postgres_only = type_ == "index" and name == "ix_complaint_search_terms"
         return not (postgres_only and dialect_name != "postgresql")
 

@@ -12,6 +12,7 @@ from lapor.services.worklist import MAX_PER_PAGE, SLA_STATES, SORTS, Filters
 from models import Channel, ComplaintStatus
 
 MAX_QUERY = 200
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 TRUE = ("1", "true", "ya", "on")
 # The console's earlier, Indonesian parameter names, still accepted in bookmarks.
 ALIASES = {"opd": "agency", "kabupaten": "regency", "tingkat": "level", "dari": "from"}
@@ -50,7 +51,9 @@ def parse(
     if first and last and first > last:
         problems["from"] = "Tanggal awal sesudah tanggal akhir."
     values["triage"] = _arg(args, "triage") in TRUE or _arg(args, "triase") in TRUE
-    default_sort = "uncertainty" if values["triage"] else "deadline"
+    # A search looks back over every status: the newest first (a closed complaint's old
+    # deadline would put years-old ones on top).
+    default_sort = "uncertainty" if values["triage"] else "newest" if values["q"] else "deadline"
     values["sort"] = _choice(_arg(args, "sort"), SORTS, "sort", problems) or default_sort
     values["page"] = _number(_arg(args, "page"), "page", 1, 100_000, problems) or 1
     size = _number(_arg(args, "per_page"), "per_page", 1, MAX_PER_PAGE, problems)
@@ -87,7 +90,8 @@ def _choice(raw: str, allowed, name: str, problems: dict[str, str]) -> str | Non
 def _number(raw: str, name: str, low: int, high: int, problems: dict[str, str]) -> int | None:
     if not raw:
         return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # isdigit() also says yes to "²", which int() refuses: ASCII digits only.
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         problems[name] = f"Harus bilangan bulat {low}–{high}."
         return None
     return int(raw)
@@ -97,10 +101,14 @@ def _day(raw: str, name: str, problems: dict[str, str]) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
+        day = None
+    # The ends of the calendar have no local midnight in UTC (or no next day): not a period.
+    if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
         problems[name] = f"Tanggal tidak valid: {raw[:20]} (format TTTT-BB-HH)."
         return None
+    return day
 
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
