@@ -99,4 +99,7 @@ def init_app(app: Flask) -> None:
     settings = app.extensions["lapor.settings"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(broker.redis_url(settings)))
     app.config.setdefault("RATELIMIT_KEY_PREFIX", redis_keys.LIMITER_PREFIX)
+    # Said for every app: the limiter is one object, and Flask-Limiter otherwise carries
+    # one app's RATELIMIT_ENABLED=False over to the next app it is given.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
