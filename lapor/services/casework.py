@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from lapor.domain import workflow
-from lapor.domain.deadlines import next_deadline, next_deadline_expression
+from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError
 from lapor.domain.workflow import Action, RejectReason
 from lapor.infra import db
@@ -250,38 +250,6 @@ def sla_badge(complaint: Complaint, now: datetime) -> str:
     if due < now:
         return "overdue"
     return "due_soon" if due - now <= DUE_SOON else "on_time"
-
-
-def queue(
-    session: Session,
-    staff: Staff,
-    *,
-    now: datetime,
-    status: str | None = None,
-    agency_code: str | None = None,
-    overdue: bool = False,
-    triage: bool = False,
-    limit: int = 200,
-) -> list[tuple[Complaint, Agency | None]]:
-    """Open complaints this staff member may see, the nearest deadline first."""
-    due = next_deadline_expression()
-    query = (
-        select(Complaint, Agency)
-        .join(Agency, Agency.id == Complaint.agency_id, isouter=True)
-        .where(*visible(staff))
-    )
-    if status:
-        query = query.where(Complaint.status == ComplaintStatus(status))
-    else:
-        query = query.where(Complaint.status.in_(OPEN))
-    if triage:
-        query = query.where(Complaint.status == S.RECEIVED, Complaint.agency_id.is_(None))
-    if agency_code:
-        query = query.where(Agency.code == agency_code.upper())
-    if overdue:
-        query = query.where(due < now)
-    query = query.order_by(due.asc().nulls_last(), Complaint.id).limit(limit)
-    return list(session.exec(query).all())
 
 
 def similar_for(

@@ -56,7 +56,12 @@ class Results:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.filters.per_page))
+        return page_count(self.total, self.filters.per_page)
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many pages the rows fill (one, empty, when there are none)."""
+    return max(1, -(-total // per_page))
 
 
 def find(session: Session, staff: Staff, filters: Filters, *, now: datetime) -> Results:
@@ -67,7 +72,7 @@ def find(session: Session, staff: Staff, filters: Filters, *, now: datetime) -> 
         return Results([(found, agency)], 1, True, filters, code_match=found)
     query = _filtered(session, staff, filters, now)
     total, exact = _count(session, query)
-    page = replace(filters, page=min(filters.page, max(1, -(-total // filters.per_page))))
+    page = replace(filters, page=min(filters.page, page_count(total, filters.per_page)))
     rows = session.exec(
         query.order_by(*_order(page.sort))
         .offset((page.page - 1) * page.per_page)

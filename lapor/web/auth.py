@@ -230,11 +230,16 @@ def _password_page(form: PasswordForm, code: str | None, message: str | None = N
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never send a signed-in officer to another host."""
+    return local_path(target) or url_for("console.queue")
+
+
+def local_path(target: str | None) -> str | None:
+    """The target if it is a path on this site (no scheme, no host), else None."""
     if target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/"):
             return target
-    return url_for("console.queue")
+    return None
 
 
 def init_app(app: Flask) -> None:

@@ -35,7 +35,7 @@ from lapor.infra.storage import AttachmentStore
 from lapor.services import canned, compliance, inbox, views, worklist
 from lapor.services import casework as staff
 from lapor.web import listing
-from lapor.web.auth import roles_required
+from lapor.web.auth import local_path, roles_required
 from models import Agency, AgencyKind, Attachment, Channel, ComplaintStatus, Role
 
 bp = Blueprint("console", __name__, url_prefix="/petugas")
@@ -66,24 +66,24 @@ def queue():
     if me().role == Role.VERIFIER and not any(args.get(k) for k in ("q", "status", "triage")):
         args = {**args, "triage": "1"}  # a verifier's day starts at triage
     filters, problems = listing.parse(args, settings.tz)
-    if request.args.get("format") == "csv":
+    as_csv = request.args.get("format") == "csv"
+    if as_csv:
         filters = dataclasses.replace(filters, page=1, per_page=CSV_ROWS)
     results = worklist.find(session, me(), filters, now=now)
-    if results.code_match is not None and request.args.get("format") != "csv":
-        return redirect(url_for("console.complaint", code=results.code_match.tracking_code))
-    if request.args.get("format") == "csv":
+    if as_csv:
         return _queue_csv(results, now)
-    agencies = _region_agencies(session)
+    if results.code_match is not None:
+        return redirect(url_for("console.complaint", code=results.code_match.tracking_code))
+    unplaced = [c for c, _ in results.rows if c.agency_id is None] if filters.triage else []
     return render_template(
         "console_queue.html",
         results=results,
         rows=[(c, a, staff.sla_badge(c, now)) for c, a in results.rows],
-        suggestions=_row_suggestions(settings, results) if results.filters.triage else {},
+        suggestions=_suggestions(settings, unplaced),
         filters=results.filters,
         args=request.args,
         problems=problems,
-        agencies=agencies,
-        externals=_externals(session),
+        agencies=_region_agencies(session),
         regencies=gazetteer_for(settings.region).all_regencies(),
         statuses=list(ComplaintStatus),
         channels=list(Channel),
@@ -140,25 +140,23 @@ def _externals(session) -> list[Agency]:
     )
 
 
-def _row_suggestions(settings, results: worklist.Results) -> dict[int, list[dict]]:
-    """The classifier's top OPDs for each unplaced complaint on the page, named as the
-    registry names them (the label is the training data's, not the region's)."""
+def _suggestions(settings, complaints) -> dict[int, list[dict]]:
+    """The classifier's top OPDs for each of these complaints, named as the registry names
+    them (the label is the training data's, not the region's)."""
     from lapor.routing import service
 
-    router = service.current_router(settings)
+    router = service.current_router(settings) if complaints else None
     if router is None:
         return {}
     registry = directory.agencies.get(settings)
-    found = {}
-    for complaint, _ in results.rows:
-        if complaint.agency_id is not None:
-            continue
-        found[complaint.id] = [
-            {"code": code, "agency": registry.get(code), "label": label, "p": p}
+    return {
+        complaint.id: [
+            {"code": code, "agency": registry[code], "label": label, "p": p}
             for code, label, p in router.suggest(complaint.text, complaint.regency, limit=3)
             if code and code in registry
         ]
-    return found
+        for complaint in complaints
+    }
 
 
 def _bulk_actions() -> list[Action]:
@@ -172,18 +170,11 @@ def _bulk_actions() -> list[Action]:
 def bulk():
     """One action on the complaints ticked in a list, each in its own transaction."""
     form = request.form
-    action = staff.StaffAction(
-        form.get("action", ""),
-        note=form.get("note") or None,
-        agency_code=form.get("agency") or None,
-        reason=form.get("reason") or None,
-        duplicate_code=form.get("duplicate_of") or None,
-    )
     settings = current_app.extensions["lapor.settings"]
     back = _safe_next(form.get("next")) or url_for("console.queue")
     try:
         outcomes = staff.take_bulk_action(
-            settings, me(), form.getlist("codes"), action, now=utcnow()
+            settings, me(), form.getlist("codes"), _form_action(form), now=utcnow()
         )
     except DomainError as error:
         flash(error.message, "error")
@@ -197,9 +188,22 @@ def bulk():
 
 def _safe_next(raw: str | None) -> str | None:
     """A return address inside the console only (never another site)."""
-    if raw and raw.startswith("/petugas") and not raw.startswith("//") and "\\" not in raw:
-        return raw
+    path = local_path(raw)
+    if path and path.startswith("/petugas") and "\\" not in path:
+        return path
     return None
+
+
+def _form_action(form) -> staff.StaffAction:
+    """What an action form (one complaint's, or a list's bulk form) asks for."""
+    return staff.StaffAction(
+        form.get("action", ""),
+        note=form.get("note") or None,
+        agency_code=form.get("agency") or None,
+        reason=form.get("reason") or None,
+        duplicate_code=form.get("duplicate_of") or None,
+        forwarded_to=form.get("forwarded_to") or None,
+    )
 
 
 @bp.get("/pengaduan/<code>")
@@ -242,7 +246,7 @@ def _complaint_page(found, errors: dict, status: int = 200, sent: dict | None = 
             agencies=[a for a in _region_agencies(session) if a.id != found.agency_id],
             externals=_externals(session),
             reasons=list(RejectReason),
-            suggestions=_suggestions(settings, found),
+            suggestions=_placing_suggestions(settings, found),
             similar=_similar(session, found, now, actions),
             templates=templates,
             files=files,
@@ -292,22 +296,11 @@ def _chosen_template(templates, raw: str | None):
     return next((t for t in templates if t.id == int(raw)), None)
 
 
-def _suggestions(settings, found) -> list[dict]:
-    """The classifier's top OPDs for a complaint still to be placed, as the registry names
-    them; empty once it has an OPD."""
-    from lapor.routing import service
-
+def _placing_suggestions(settings, found) -> list[dict]:
+    """The classifier's top OPDs for a complaint still to be placed; none once it has one."""
     if found.status != ComplaintStatus.RECEIVED or found.agency_id is not None:
         return []
-    router = service.current_router(settings)
-    if router is None:
-        return []
-    registry = directory.agencies.get(settings)
-    return [
-        {"code": code, "agency": registry[code], "label": label, "p": p}
-        for code, label, p in router.suggest(found.text, found.regency, limit=3)
-        if code and code in registry
-    ]
+    return _suggestions(settings, [found]).get(found.id, [])
 
 
 def _similar(session, found, now, actions) -> list:
@@ -368,21 +361,13 @@ def take_action(code: str):
         found = _visible_or_404(code)
         message = gettext("Centang konfirmasi: tindakan ini tidak dapat dibatalkan.")
         return _complaint_page(found, errors={"form": message}, status=422, sent=form)
-    action = staff.StaffAction(
-        form.get("action", ""),
-        note=form.get("note") or None,
-        agency_code=form.get("agency") or None,
-        reason=form.get("reason") or None,
-        duplicate_code=form.get("duplicate_of") or None,
-        forwarded_to=form.get("forwarded_to") or None,
-    )
     settings = current_app.extensions["lapor.settings"]
     try:
-        found = staff.take_action(settings, me(), code, action, now=utcnow())
+        found = staff.take_action(settings, me(), code, _form_action(form), now=utcnow())
     except staff.NotFound:
         abort(404)
     except DomainError as error:
-        found = staff.complaint_for(db.get_session(), me(), code)
+        found = _visible_or_404(code)
         return _complaint_page(found, errors={"form": error.message}, status=422, sent=form)
     flash("Tindakan tersimpan.")
     if me().role == Role.OFFICER and found.agency_id != me().agency_id:

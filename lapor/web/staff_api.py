@@ -92,9 +92,7 @@ def take_bulk_action():
     try:
         sent = schemas.parse(schemas.BulkActionBody, request.get_json(silent=True))
     except ValidationFailed as failed:
-        fields = {name: problem.message for name, problem in failed.fields.items()}
-        message = 'Kirim JSON dengan "codes" (daftar kode) dan "action".'
-        return error_response(400, "bad_request", message, fields)
+        return _bad_body(failed, 'Kirim JSON dengan "codes" (daftar kode) dan "action".')
     settings = current_app.extensions["lapor.settings"]
     try:
         outcomes = staff.take_bulk_action(
@@ -103,6 +101,12 @@ def take_bulk_action():
     except DomainError as error:
         return error_response(400, error.code, error.message)
     return jsonify({"results": [_outcome(o) for o in outcomes]})
+
+
+def _bad_body(failed: ValidationFailed, message: str):
+    """A body of the wrong shape: 400, what to send, and each field's problem."""
+    fields = {name: problem.message for name, problem in failed.fields.items()}
+    return error_response(400, "bad_request", message, fields)
 
 
 def _staff_action(sent: schemas.StaffActionBody) -> staff.StaffAction:
@@ -141,9 +145,7 @@ def take_action(code: str):
     try:
         sent = schemas.parse(schemas.StaffActionBody, request.get_json(silent=True))
     except ValidationFailed as failed:
-        fields = {name: problem.message for name, problem in failed.fields.items()}
-        message = 'Kirim JSON dengan "action" dan, bila perlu, "note"/"agency".'
-        return error_response(400, "bad_request", message, fields)
+        return _bad_body(failed, 'Kirim JSON dengan "action" dan, bila perlu, "note"/"agency".')
     settings = current_app.extensions["lapor.settings"]
     try:
         complaint = staff.take_action(settings, g.staff, code, _staff_action(sent), now=utcnow())
@@ -193,10 +195,7 @@ def read_notices():
     try:
         sent = schemas.parse(schemas.ReadNotices, request.get_json(silent=True))
     except ValidationFailed as failed:
-        fields = {name: problem.message for name, problem in failed.fields.items()}
-        return error_response(
-            400, "bad_request", 'Kirim {"ids": [...]} atau {"all": true}.', fields
-        )
+        return _bad_body(failed, 'Kirim {"ids": [...]} atau {"all": true}.')
     settings = current_app.extensions["lapor.settings"]
     # An id beyond any row's key is no one's notice: ignored like the others, and never sent
     # to the database, which cannot compare it with a key column (it answered 500).
