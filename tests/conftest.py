@@ -217,6 +217,16 @@ def routed_settings(settings, trained_models):
 
 
 @pytest.fixture
+def telegram():
+    """A local server that speaks the Telegram Bot API, keeping every call it gets."""
+    from fakes import FakeTelegram
+
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def smtp():
     """A real SMTP server (aiosmtpd) on loopback, keeping every message it accepts."""
     from fakes import FakeSmtp

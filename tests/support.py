@@ -35,6 +35,34 @@ def export_settings(monkeypatch, settings: Settings) -> None:
         monkeypatch.setenv(name, value)
 
 
+def with_channels(settings: Settings, telegram, smtp, monkeypatch, **extra: object) -> Settings:
+    """Settings with Telegram (the local Bot API server) and email (the local SMTP server)
+    on, exported to the environment the jobs read."""
+    wired = settings.with_overrides(
+        {
+            "telegram_bot_token": telegram.token,
+            "telegram_api_url": telegram.url,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp.port,
+            "smtp_security": "none",
+            **extra,
+        }
+    )
+    export_settings(monkeypatch, wired)
+    return wired
+
+
+STAFF_PASSWORD = "kata-sandi-panjang"
+
+
+def signed_in(app, username: str, password: str = STAFF_PASSWORD):
+    """A test client of the app signed in as this staff member."""
+    client = app.test_client()
+    response = client.post("/masuk", data={"username": username, "password": password})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return client
+
+
 def work(settings: Settings) -> None:
     """Run every queued job, as the worker process would, until the queues are empty."""
     connection = broker.connect(settings)

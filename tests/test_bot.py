@@ -67,13 +67,6 @@ class RunningBot:
 
 
 @pytest.fixture
-def telegram():
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def bot_settings(settings, telegram, monkeypatch):
     configured = settings.with_overrides(
         {"telegram_bot_token": telegram.token, "telegram_api_url": telegram.url}

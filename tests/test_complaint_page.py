@@ -17,9 +17,9 @@ from lapor.services import accounts
 from lapor.services.filing import file_complaint
 from models import Complaint, ComplaintEvent, ResponseTemplate, Role
 
-from support import jpeg, route_to
+from support import STAFF_PASSWORD, jpeg, route_to, signed_in
 
-PASSWORD = "kata-sandi-panjang"
+PASSWORD = STAFF_PASSWORD
 NOW = datetime.now(UTC)
 USERS = {
     "dishub": (Role.OFFICER, "DISHUB"),
@@ -57,12 +57,6 @@ def app(settings):
     app = create_app(settings)
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     return app
-
-
-def signed_in(app, name):
-    client = app.test_client()
-    assert client.post("/masuk", data={"username": name, "password": PASSWORD}).status_code == 303
-    return client
 
 
 def events(settings, code, action):

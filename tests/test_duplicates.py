@@ -21,7 +21,7 @@ from lapor.services.filing import file_complaint
 from models import Channel, Complaint, Notification, Role
 
 from fakes import FakeSmtp, FakeTelegram
-from support import export_settings, route_to, work
+from support import route_to, with_channels, work
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PASSWORD = "kata-sandi-panjang"
@@ -38,26 +38,9 @@ USERS = {
 
 
 @pytest.fixture
-def telegram():
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def wired(settings: Settings, smtp: FakeSmtp, telegram: FakeTelegram, monkeypatch) -> Settings:
     """Email and Telegram on, in the settings and in the environment the jobs read."""
-    wired = settings.with_overrides(
-        {
-            "telegram_bot_token": telegram.token,
-            "telegram_api_url": telegram.url,
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp.port,
-            "smtp_security": "none",
-        }
-    )
-    export_settings(monkeypatch, wired)
-    return wired
+    return with_channels(settings, telegram, smtp, monkeypatch)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from lapor.services.filing import file_complaint
 from models import Agency, Channel, Complaint, Notification, NotificationStatus
 
 from fakes import FakeSmtp, FakeTelegram
-from support import export_settings, route_to, work
+from support import export_settings, route_to, with_channels, work
 
 WIB = ZoneInfo("Asia/Jakarta")
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
@@ -30,26 +30,9 @@ CHAT_REPORTER = 777001
 
 
 @pytest.fixture
-def telegram():
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def wired(settings: Settings, telegram: FakeTelegram, smtp: FakeSmtp, monkeypatch) -> Settings:
     """Settings with Telegram and email on, and the same in the environment the jobs read."""
-    wired = settings.with_overrides(
-        {
-            "telegram_bot_token": telegram.token,
-            "telegram_api_url": telegram.url,
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp.port,
-            "smtp_security": "none",
-            "smtp_from": "lapor@kalteng.go.id",
-        }
-    )
-    export_settings(monkeypatch, wired)
+    wired = with_channels(settings, telegram, smtp, monkeypatch, smtp_from="lapor@kalteng.go.id")
     with Session(db.engine_for(wired.database_url)) as session:
         dishub = session.exec(select(Agency).where(Agency.code == "DISHUB")).one()
         dishub.email, dishub.telegram_chat_id = "dishub@kalteng.go.id", CHAT_DISHUB

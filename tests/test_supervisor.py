@@ -18,9 +18,9 @@ from lapor.services import accounts, compliance, reporter
 from lapor.services.filing import file_complaint
 from models import Agency, Complaint, ComplaintEvent, Role
 
-from support import act_on, route_to
+from support import STAFF_PASSWORD, act_on, route_to, signed_in
 
-PASSWORD = "kata-sandi-panjang"
+PASSWORD = STAFF_PASSWORD
 NEW_PASSWORD = "sandi-baru-yang-panjang"
 NOW = datetime.now(UTC)
 STAFF = workflow.Actor.staff(None)
@@ -48,13 +48,6 @@ def staff_ids(settings) -> dict[str, int]:
             ids[name] = user.id
         session.commit()
     return ids
-
-
-def signed_in(app, name: str, password: str = PASSWORD):
-    client = app.test_client()
-    response = client.post("/masuk", data={"username": name, "password": password})
-    assert response.status_code == 303, response.get_data(as_text=True)
-    return client
 
 
 def filed(settings, text: str, agency: str, when: datetime = NOW) -> tuple[str, str]:

@@ -17,9 +17,9 @@ from lapor.services.casework import Staff
 from lapor.services.filing import file_complaint
 from models import Channel, Complaint, ComplaintEvent, Role
 
-from support import act_on, route_to
+from support import STAFF_PASSWORD, act_on, route_to, signed_in
 
-PASSWORD = "kata-sandi-panjang"
+PASSWORD = STAFF_PASSWORD
 NOW = datetime.now(UTC)
 USERS = {
     "dishub": (Role.OFFICER, "DISHUB"),
@@ -63,13 +63,6 @@ def app(settings):
     app = create_app(settings)
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     return app
-
-
-def signed_in(app, name):
-    client = app.test_client()
-    response = client.post("/masuk", data={"username": name, "password": PASSWORD})
-    assert response.status_code == 303
-    return client
 
 
 def api_list(client, world, name, **params):
