@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,11 +30,15 @@ __all__ = [
     "ComplaintBase",
     "ComplaintEvent",
     "ComplaintStatus",
+    "ConfigChange",
+    "ConfigVersion",
+    "DayOff",
     "Feedback",
     "IntakeRequest",
     "NoticeRead",
     "Notification",
     "NotificationStatus",
+    "RegionSetting",
     "Reporter",
     "ResponseTemplate",
     "Role",
@@ -76,6 +80,7 @@ class User(SQLModel, table=True):
     agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
     active: bool = Field(default=True)
     created_at: datetime = _timestamp(nullable=False)
+    last_login_at: datetime | None = _timestamp()
 
 
 class Reporter(SQLModel, table=True):
@@ -321,3 +326,53 @@ class ResponseTemplate(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = _timestamp(nullable=False)
     updated_at: datetime = _timestamp(nullable=False)
+
+
+class RegionSetting(SQLModel, table=True):
+    """A document of the region's configuration edited by admins: the SLA policy ("sla", in
+    the structure of sla.yaml without its days off) and the routing map ("routing", the
+    structure of routing.yaml). Seeded from the region's files by `lapor init`."""
+
+    __tablename__ = "region_setting"
+
+    key: str = Field(primary_key=True, max_length=40)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    updated_at: datetime = _timestamp(nullable=False)
+
+
+class DayOff(SQLModel, table=True):
+    """A day off the region declares on top of the national calendar (cuti, a local holiday)."""
+
+    __tablename__ = "day_off"
+
+    day: date = Field(primary_key=True)
+    reason: str = Field(max_length=200)
+    created_at: datetime = _timestamp(nullable=False)
+
+
+class ConfigChange(SQLModel, table=True):
+    """One change to the region's configuration (registry, policy, holidays, routing map,
+    accounts): who, when, what it was before and after. Append-only."""
+
+    __tablename__ = "config_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _timestamp(index=True, nullable=False)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    actor: str = Field(max_length=80)  # the username, or "cli" for a command on the server
+    subject: str = Field(max_length=20, index=True)  # agency | sla | holiday | routing | account
+    key: str = Field(max_length=200)  # which one: an OPD code, a date, a username
+    action: str = Field(max_length=30)
+    before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+
+
+class ConfigVersion(SQLModel, table=True):
+    """The configuration's version: one row, raised in the transaction of every change, so
+    each process knows its cached agencies, policy, holidays and routing map are stale."""
+
+    __tablename__ = "config_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0)
+    changed_at: datetime | None = _timestamp()

@@ -54,9 +54,11 @@ def test_the_day_is_the_local_one_in_each_timezone():
 
 
 def test_regional_days_off_and_reasons():
-    region = WorkingCalendar(WIB, extra_days_off=frozenset({date(2026, 11, 24)}))
+    region = WorkingCalendar(WIB, extra_days_off={date(2026, 11, 24): "Cuti Gubernur"})
     assert due_at(wib(2026, 11, 23, 9), 1, region).date() == date(2026, 11, 25)
-    assert region.day_off_reason(date(2026, 11, 24)) == "libur daerah"
+    assert region.day_off_reason(date(2026, 11, 24)) == "Cuti Gubernur"
+    unnamed = WorkingCalendar(WIB, extra_days_off={date(2026, 11, 24): ""})
+    assert unnamed.day_off_reason(date(2026, 11, 24)) == "libur daerah"
     assert "Idul Fitri" in JAKARTA.day_off_reason(date(2026, 3, 21))
     assert "Cuti Bersama" in JAKARTA.day_off_reason(date(2026, 3, 20))
     assert JAKARTA.day_off_reason(date(2026, 11, 28)) == "akhir pekan"

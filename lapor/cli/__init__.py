@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import yaml
 from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
 from sqlmodel import Session, select
@@ -20,9 +21,10 @@ from lapor.domain import tracking
 from lapor.domain.errors import DomainError
 from lapor.domain.timefmt import human, utcnow
 from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, Action
-from lapor.infra import db
+from lapor.infra import db, region
 from lapor.infra.settings import Settings, SettingsError
-from lapor.services import accounts, views
+from lapor.services import accounts, registry, views
+from lapor.services.changes import CLI
 from lapor.services.views import find_complaint
 from models import (
     Agency,
@@ -63,10 +65,13 @@ def init_command() -> None:
     settings = _settings()
     counts = initialise(settings)
     click.echo(f"Direktori data: {settings.data_dir}")
-    click.echo(
-        f"OPD: {counts['added']} ditambah, {counts['updated']} diperbarui, "
-        f"{counts['deactivated']} dinonaktifkan."
-    )
+    if counts["added"]:
+        click.echo(f"OPD: {counts['added']} dimuat dari berkas wilayah.")
+    else:
+        click.echo(
+            "Daftar OPD sudah ada di basis data dan tidak diubah (dikelola admin di /admin/opd; "
+            "`lapor registry import BERKAS` memuat agencies.yaml yang diubah)."
+        )
 
 
 @main.command("run")
@@ -101,6 +106,7 @@ def user_create(username: str, password: str, role: str, agency_code: str | None
                 agency_code=agency_code,
                 full_name=full_name,
                 now=utcnow(),
+                editor=CLI,
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
@@ -184,6 +190,58 @@ def _chain(agency: Agency, by_id: dict[int | None, Agency]) -> list[Agency]:
     while chain[-1].parent_id is not None:
         chain.append(by_id[chain[-1].parent_id])
     return chain
+
+
+@main.group("registry")
+def registry_group() -> None:
+    """Daftar OPD sebagai berkas agencies.yaml: ekspor dan impor."""
+
+
+@registry_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+def registry_export(file: Path) -> None:
+    """Tulis daftar OPD di basis data ke BERKAS (struktur agencies.yaml; - untuk layar)."""
+    settings = _settings()
+    with _session() as session:
+        document = region.registry_document(
+            region.region_info(settings.region), registry.entries(session)
+        )
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+    if str(file) == "-":
+        click.echo(text, nl=False)
+        return
+    file.write_text(text, encoding="utf-8")
+    click.echo(f"{len(document['agencies']) + len(document['external_bodies'])} OPD → {file}")
+
+
+@registry_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Hanya tampilkan perbedaannya, tanpa mengubah.")
+def registry_import(file: Path, dry_run: bool) -> None:
+    """Samakan daftar OPD dengan BERKAS: tambah, ubah, pindahkan; yang tidak ada dinonaktifkan."""
+    try:
+        loaded = region.load_registry(file)
+    except region.RegionDataError as exc:
+        raise CommandError(str(exc)) from exc
+    with _session() as session:
+        try:
+            differences = registry.import_registry(session, CLI, loaded, now=utcnow())
+        except DomainError as exc:
+            raise CommandError(_problem_text(exc)) from exc
+        for difference in differences:
+            click.echo(difference.describe())
+        if dry_run:
+            session.rollback()
+            click.echo(f"{len(differences)} perbedaan (uji coba: tidak ada yang diubah).")
+            return
+        session.commit()
+    click.echo(f"{len(differences)} perubahan diterapkan.")
+
+
+def _problem_text(error: DomainError) -> str:
+    fields = getattr(error, "fields", None) or {}
+    details = "; ".join(f"{name}: {problem.message}" for name, problem in fields.items())
+    return f"{error.message} {details}".strip()
 
 
 @main.group("attachments")

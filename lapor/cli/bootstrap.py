@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
-from lapor.infra import db, region
+from sqlmodel import Session, select
+
+from lapor.domain.sla_policy import SlaBook
+from lapor.domain.timefmt import utcnow
+from lapor.infra import db, directory, region
 from lapor.infra.settings import Settings
+from models import Agency, DayOff
 
 
 def initialise(settings: Settings) -> dict[str, int]:
-    """Create the data directory, migrate the database, load the region's OPD registry."""
+    """Create the data directory, migrate the database, and on a new database load the
+    region's files (registry, regional days off). Afterwards the admins keep them in the
+    browser; `lapor registry import` brings a changed agencies.yaml in on purpose."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.attachments_dir.mkdir(parents=True, exist_ok=True)
     db.migrate(settings.database_url)
-    registry = region.registry_for(settings.region)
-    return db.run_in_transaction(settings, lambda s: region.seed_agencies(s, registry))
+    counts = db.run_in_transaction(settings, lambda session: seed_new_database(session, settings))
+    directory.config.clear()
+    return counts
+
+
+def seed_new_database(session: Session, settings: Settings) -> dict[str, int]:
+    """Seed an empty registry and calendar from the region's files; leave kept ones alone."""
+    counts = {"added": 0, "updated": 0, "deactivated": 0, "days_off": 0}
+    if session.exec(select(Agency.id).limit(1)).first() is not None:
+        return counts
+    counts.update(region.seed_agencies(session, region.registry_for(settings.region)))
+    book = SlaBook.from_dict(region.sla_document_for(settings.region))
+    for day, reason in book.days_off.items():
+        session.add(DayOff(day=day, reason=reason, created_at=utcnow()))
+        counts["days_off"] += 1
+    directory.bump_version(session, utcnow())
+    return counts

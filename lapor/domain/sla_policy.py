@@ -12,6 +12,7 @@ from lapor.domain.errors import DomainError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 TARGETS = ("agency", "parent", "root")
+SECTIONS = ("calendar", "defaults", "triage_agency", "escalation", "agencies", "categories")
 T = TypeVar("T")
 
 
@@ -87,6 +88,10 @@ class SlaBook:
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> SlaBook:
         """Build and check a book from the parsed sla.yaml."""
+        _known_keys(_mapping(data, "sla"), SECTIONS, "")
+        _known_keys(
+            _mapping(data.get("calendar"), "calendar"), ("weekend", "days_off"), "calendar."
+        )
         defaults = SlaPolicy().overridden(_mapping(data.get("defaults"), "defaults"), "defaults")
         agencies = _mapping(data.get("agencies"), "agencies")
         by_agency = {
@@ -125,6 +130,14 @@ def escalation_targets(
                 current = up
         targets[lvl.level] = current
     return targets
+
+
+def _known_keys(data: Mapping[str, object], known: tuple[str, ...], where: str) -> None:
+    for key in data:
+        if key not in known:
+            raise PolicyError(
+                f"{where}{key}: kunci tidak dikenal (yang dikenal: {', '.join(known)})."
+            )
 
 
 def _whole(value: object, where: str, low: int) -> int:

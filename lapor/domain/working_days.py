@@ -9,7 +9,8 @@ at the end of Thursday; one received on Saturday is due at the end of Wednesday.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -25,7 +26,8 @@ class WorkingCalendar:
 
     tz: ZoneInfo
     weekend: frozenset[int] = frozenset({5, 6})  # Saturday, Sunday
-    extra_days_off: frozenset[date] = frozenset()
+    # The region's own days off and their reasons (not part of the hash: a mapping).
+    extra_days_off: Mapping[date, str] = field(default_factory=dict, hash=False)
     country: str = "ID"
 
     @cached_property
@@ -38,7 +40,7 @@ class WorkingCalendar:
     def day_off_reason(self, day: date) -> str | None:
         """Why a day is not a working day (holiday name, 'akhir pekan', …), or None."""
         if day in self.extra_days_off:
-            return "libur daerah"
+            return self.extra_days_off[day] or "libur daerah"
         if day in self._holidays:
             return self._holidays.get(day)
         if day.weekday() in self.weekend:

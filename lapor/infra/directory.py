@@ -1,53 +1,108 @@
-"""The agency table as the intake reads it: cached per process, read again every few seconds."""
+"""The region's configuration as every process reads it — the agencies, the admins' documents
+(SLA policy, routing map) and the regional days off — cached per process and read again when
+the configuration version in the database moves (checked every few seconds)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
 from lapor.infra import db
 from lapor.infra.settings import Settings
-from models import Agency
+from models import Agency, ConfigVersion, DayOff, RegionSetting
 
-# How long a process trusts its copy. Agencies change only when `lapor init` reseeds the
-# registry (or an operator edits a contact): such a change reaches intake within this time.
-TTL_SECONDS = 30.0
+# How long a process trusts its copy before asking the database for the version again: an
+# admin's change reaches every web worker, RQ worker and the bot within this time. The check
+# reads one row by its primary key.
+CHECK_SECONDS = 2.0
 
 
-class AgencyDirectory:
-    """Every agency as a detached row by code, per database, reloaded after `ttl` seconds."""
+@dataclass(frozen=True)
+class Snapshot:
+    """The configuration at one version, read-only: never add its agencies to a session
+    (`session.merge(agency, load=False)` gives a session its own copy)."""
 
-    def __init__(self, ttl: float = TTL_SECONDS, clock: Callable[[], float] = time.monotonic):
-        self.ttl = ttl
+    version: int
+    agencies: Mapping[str, Agency]
+    documents: Mapping[str, dict]
+    days_off: Mapping[date, str]
+
+
+class ConfigDirectory:
+    """The configuration of each database this process talks to, reloaded on a new version."""
+
+    def __init__(
+        self, check_every: float = CHECK_SECONDS, clock: Callable[[], float] = time.monotonic
+    ):
+        self.check_every = check_every
         self.clock = clock
         self._lock = threading.Lock()
-        self._copies: dict[str, tuple[float, dict[str, Agency]]] = {}
+        self._copies: dict[str, tuple[float, Snapshot]] = {}
 
-    def get(self, settings: Settings) -> Mapping[str, Agency]:
-        """The agencies of the settings' database by code (read-only: never add them to a
-        session; `session.merge(agency, load=False)` gives a session its own copy)."""
+    def snapshot(self, settings: Settings) -> Snapshot:
+        """The current configuration of the settings' database."""
         url = settings.database_url
         with self._lock:
-            read_at, agencies = self._copies.get(url, (None, {}))
-            if read_at is None or self.clock() - read_at >= self.ttl:
-                agencies = self._read(url)
-                self._copies[url] = (self.clock(), agencies)
-            return agencies
+            checked_at, copy = self._copies.get(url, (None, None))
+            if copy is None or self.clock() - checked_at >= self.check_every:
+                with Session(db.engine_for(url), expire_on_commit=False) as session:
+                    # The version first: content read after it is at least that new, so a
+                    # change committed in between is read again at the next check.
+                    version = current_version(session)
+                    if copy is None or version != copy.version:
+                        copy = _read(session, version)
+                self._copies[url] = (self.clock(), copy)
+            return copy
 
     def clear(self) -> None:
-        """Forget every copy (tests, and after reseeding in this process)."""
+        """Forget every copy (tests, and a command that changed the data in this process)."""
         with self._lock:
             self._copies.clear()
 
-    @staticmethod
-    def _read(url: str) -> dict[str, Agency]:
-        with Session(db.engine_for(url), expire_on_commit=False) as session:
-            rows = session.exec(select(Agency)).all()
-            session.expunge_all()
-        return {agency.code: agency for agency in rows}
+
+def _read(session: Session, version: int) -> Snapshot:
+    agencies = session.exec(select(Agency)).all()
+    documents = {row.key: row.data for row in session.exec(select(RegionSetting))}
+    days_off = {row.day: row.reason for row in session.exec(select(DayOff))}
+    session.expunge_all()
+    return Snapshot(version, {a.code: a for a in agencies}, documents, days_off)
 
 
-agencies = AgencyDirectory()
+def current_version(session: Session) -> int:
+    """The configuration's version as committed (0 before any change)."""
+    row = session.get(ConfigVersion, 1)
+    return row.version if row is not None else 0
+
+
+def bump_version(session: Session, now: datetime) -> int:
+    """Raise the version in the caller's transaction (locking the row on PostgreSQL, so two
+    admins' changes are applied one after the other)."""
+    row = session.get(ConfigVersion, 1, with_for_update=True)
+    if row is None:
+        row = ConfigVersion(id=1, version=0)
+    row.version += 1
+    row.changed_at = now
+    session.add(row)
+    return row.version
+
+
+class AgencyDirectory:
+    """The agencies of the current configuration by code."""
+
+    def __init__(self, config: ConfigDirectory) -> None:
+        self.config = config
+
+    def get(self, settings: Settings) -> Mapping[str, Agency]:
+        return self.config.snapshot(settings).agencies
+
+    def clear(self) -> None:
+        self.config.clear()
+
+
+config = ConfigDirectory()
+agencies = AgencyDirectory(config)

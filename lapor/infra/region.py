@@ -13,7 +13,9 @@ from pathlib import Path
 import yaml
 from sqlmodel import Session, select
 
+from lapor.domain.errors import ValidationFailed
 from lapor.domain.places import Gazetteer
+from lapor.domain.registry import AgencyEntry, entry_from
 from lapor.domain.sla_policy import SlaBook
 from models import Agency, AgencyKind
 
@@ -31,15 +33,6 @@ def region_dir(region: str) -> Path:
     if not path.is_dir():
         raise RegionDataError(f"Data wilayah '{region}' tidak ditemukan ({path}).")
     return path
-
-
-@dataclass(frozen=True)
-class AgencyEntry:
-    code: str
-    name: str
-    short_name: str
-    kind: AgencyKind
-    parent: str | None
 
 
 @dataclass(frozen=True)
@@ -63,33 +56,57 @@ def _read_yaml(path: Path) -> dict:
 
 def load_registry(path: Path) -> Registry:
     """Read agencies.yaml; external bodies become agencies of kind 'external'."""
-    data = _read_yaml(path)
+    return registry_from(_read_yaml(path), str(path), default_name=path.parent.name)
+
+
+def registry_from(data: dict, where: str, default_name: str = "") -> Registry:
+    """A registry from the parsed structure of agencies.yaml, every entry checked."""
     entries: list[AgencyEntry] = []
     seen: set[str] = set()
     rows = [(row, None) for row in data.get("agencies") or []]
     rows += [(row, AgencyKind.EXTERNAL) for row in data.get("external_bodies") or []]
     for row, forced_kind in rows:
+        if not isinstance(row, dict):
+            raise RegionDataError(f"{where}: baris OPD bukan pemetaan: {row!r}")
+        values = {**row, "kind": forced_kind.value} if forced_kind else dict(row)
+        values.setdefault("short_name", values.get("name"))
         try:
-            code = str(row["code"]).strip().upper()
-            kind = forced_kind or AgencyKind(row["kind"])
-            parent = row.get("parent") if forced_kind is None else None
-            entry = AgencyEntry(
-                code,
-                row["name"].strip(),
-                (row.get("short_name") or row["name"]).strip(),
-                kind,
-                parent,
+            entry = entry_from(values)
+        except ValidationFailed as failed:
+            problems = "; ".join(f"{k}: {p.message}" for k, p in failed.fields.items())
+            raise RegionDataError(f"{where}: OPD {row.get('code')!r}: {problems}") from failed
+        if entry.code in seen:
+            raise RegionDataError(f"{where}: kode OPD ganda: {entry.code}")
+        if entry.parent is not None and entry.parent not in seen:
+            raise RegionDataError(
+                f"{where}: induk {entry.parent} dari {entry.code} belum didefinisikan"
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise RegionDataError(f"{path}: baris OPD tidak lengkap: {row!r} ({exc})") from exc
-        if code in seen:
-            raise RegionDataError(f"{path}: kode OPD ganda: {code}")
-        if parent is not None and parent not in seen:
-            raise RegionDataError(f"{path}: induk {parent} dari {code} belum didefinisikan")
-        seen.add(code)
+        seen.add(entry.code)
         entries.append(entry)
-    region_name = (data.get("region") or {}).get("name") or path.parent.name
+    region_name = (data.get("region") or {}).get("name") or default_name
     return Registry(region_name=region_name, agencies=tuple(entries))
+
+
+def registry_document(region_info: dict, entries: list[AgencyEntry]) -> dict:
+    """The structure of agencies.yaml for these entries (parents before their children)."""
+
+    def row(entry: AgencyEntry, external: bool) -> dict:
+        values = entry.as_dict()
+        if external:
+            values.pop("kind")
+            values.pop("parent")
+        return {k: v for k, v in values.items() if v is not None and (k != "active" or not v)}
+
+    return {
+        "region": region_info,
+        "agencies": [row(e, False) for e in entries if e.kind != AgencyKind.EXTERNAL],
+        "external_bodies": [row(e, True) for e in entries if e.kind == AgencyKind.EXTERNAL],
+    }
+
+
+def region_info(region: str) -> dict:
+    """The `region:` header of the region's agencies.yaml (code, name, timezone)."""
+    return dict(_read_yaml(region_dir(region) / "agencies.yaml").get("region") or {})
 
 
 def seed_agencies(session: Session, registry: Registry) -> dict[str, int]:
@@ -104,7 +121,9 @@ def seed_agencies(session: Session, registry: Registry) -> dict[str, int]:
             "short_name": entry.short_name,
             "kind": entry.kind,
             "parent_id": ids.get(entry.parent) if entry.parent else None,
-            "active": True,
+            "active": entry.active,
+            "email": entry.email,
+            "telegram_chat_id": entry.telegram_chat,
         }
         if agency is None:
             agency = Agency(code=entry.code, **values)
@@ -141,3 +160,13 @@ def registry_for(region: str) -> Registry:
 def sla_book_for(region: str) -> SlaBook:
     """The region's SLA policies (sla.yaml), read and checked once per process."""
     return SlaBook.from_dict(_read_yaml(region_dir(region) / "sla.yaml"))
+
+
+def sla_document_for(region: str) -> dict:
+    """The region's sla.yaml as parsed: the policy until an admin saves one."""
+    return _read_yaml(region_dir(region) / "sla.yaml")
+
+
+def routing_document_for(region: str) -> dict:
+    """The region's routing.yaml as parsed: the label map until an admin saves one."""
+    return _read_yaml(region_dir(region) / "routing.yaml")

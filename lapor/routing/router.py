@@ -33,7 +33,11 @@ class LabelMap:
 
     @classmethod
     def load(cls, path: Path) -> LabelMap:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls.from_dict(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LabelMap:
+        """The map from the structure of routing.yaml."""
         labels: dict[str, str | None] = {}
         by_location = set()
         for label, target in (data.get("labels") or {}).items():
@@ -163,13 +167,16 @@ class RouterCache:
         self._key: tuple | None = None
         self._router: Router | None = None
 
-    def get(self, store: ModelStore, label_map: LabelMap, auto_agencies) -> Router | None:
-        """The router of the current model, or None (complaints then go to triage)."""
+    def get(
+        self, store: ModelStore, label_map: LabelMap, auto_agencies, config_version: int = 0
+    ) -> Router | None:
+        """The router of the current model, or None (complaints then go to triage); made
+        again when the model or the region's configuration (map, agencies) changes."""
         try:
             stat = os.stat(store.pointer)
         except FileNotFoundError:
             return None
-        key = (str(store.root), stat.st_mtime_ns, stat.st_size)
+        key = (str(store.root), stat.st_mtime_ns, stat.st_size, config_version)
         with self._lock:
             if key != self._key:
                 try:

@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 
 from sqlmodel import Session, select
 
-from lapor.infra import db
+from lapor.infra import db, directory
+from lapor.infra.region import routing_document_for
 from lapor.infra.settings import Settings
 from lapor.routing import model as routing_model
 from lapor.routing.artifacts import ModelStore
 from lapor.routing.dataset import SHIPPED, Example, read_examples
 from lapor.routing.model import Progress, TrainedModel
 from lapor.routing.router import LabelMap, Router, RouterCache
-from models import Agency, AgencyKind, RoutingExample
+from models import AgencyKind, RoutingExample
 
 _routers = RouterCache()
 
@@ -26,26 +26,35 @@ def model_store(settings: Settings) -> ModelStore:
     return ModelStore(settings.data_dir / "models")
 
 
-@cache
-def label_map(region: str) -> LabelMap:
-    """The region's label map, read once per process."""
-    return LabelMap.for_region(region)
+def routing_document(settings: Settings, snapshot: directory.Snapshot | None = None) -> dict:
+    """The routing map in force, in the structure of routing.yaml: the one an admin saved,
+    else the region's file."""
+    snapshot = snapshot or directory.config.snapshot(settings)
+    saved = snapshot.documents.get("routing")
+    return saved if saved is not None else routing_document_for(settings.region)
+
+
+def label_map(settings: Settings) -> LabelMap:
+    """The region's label map at the configuration's current version."""
+    snapshot = directory.config.snapshot(settings)
+    key = (settings.database_url, settings.region)
+    known = _maps.get(key)
+    if known is None or known[0] != snapshot.version:
+        known = _maps[key] = (
+            snapshot.version,
+            LabelMap.from_dict(routing_document(settings, snapshot)),
+        )
+    return known[1]
+
+
+_maps: dict[tuple[str, str], tuple[int, LabelMap]] = {}
 
 
 def current_router(settings: Settings) -> Router | None:
     """The router of the data directory's current model; None until one is trained."""
-    return _routers.get(
-        model_store(settings), label_map(settings.region), lambda: _own_agencies(settings)
-    )
-
-
-def _own_agencies(settings: Settings) -> list[str]:
-    with Session(db.engine_for(settings.database_url)) as session:
-        return list(
-            session.exec(
-                select(Agency.code).where(Agency.active, Agency.kind != AgencyKind.EXTERNAL)
-            )
-        )
+    snapshot = directory.config.snapshot(settings)
+    own = [a.code for a in snapshot.agencies.values() if a.active and a.kind != AgencyKind.EXTERNAL]
+    return _routers.get(model_store(settings), label_map(settings), lambda: own, snapshot.version)
 
 
 def corrections(session: Session, labels: LabelMap, up_to_id: int | None = None) -> list[Example]:
@@ -72,7 +81,7 @@ def train_and_promote(
     progress: Progress = lambda _msg: None,
 ) -> TrainedModel:
     """Train on the shipped data (or `data`) plus every correction; make it current."""
-    labels = label_map(settings.region)
+    labels = label_map(settings)
     base = read_examples(data or SHIPPED)
     with Session(db.engine_for(settings.database_url)) as session:
         learned = corrections(session, labels)
@@ -120,7 +129,7 @@ def retrain(
             True, "belum ada model: model pertama dilatih", version=trained.version
         )
     metadata = store.metadata(current)
-    labels = label_map(settings.region)
+    labels = label_map(settings)
     base = read_examples(data or SHIPPED)
     with Session(db.engine_for(settings.database_url)) as session:
         old_corrections = corrections(session, labels, metadata.get("corrections_up_to_id", 0))

@@ -7,13 +7,20 @@ import re
 import secrets
 from datetime import datetime
 
+import redis
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lapor.domain.errors import DomainError
+from lapor.infra import redis_keys
+from lapor.services import changes
+from lapor.services.changes import Editor
 from models import Agency, ApiToken, Role, User
 
 MIN_PASSWORD = 10
+# After this many failed sign-ins an account is locked (lapor.web.auth) until the failures
+# expire or an admin unlocks it.
+MAX_FAILURES = 5
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
 
 
@@ -26,29 +33,21 @@ def create_user(
     now: datetime,
     agency_code: str | None = None,
     full_name: str = "",
+    editor: Editor | None = None,
 ) -> User:
-    """Add a staff account; an officer belongs to exactly one OPD of the region."""
+    """Add a staff account; an officer belongs to exactly one OPD of the region (audited when
+    an editor is named)."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise DomainError(
             "Nama pengguna 3–80 karakter: huruf kecil, angka, titik, garis bawah atau strip.",
             code="invalid_username",
         )
-    try:
-        role = Role(role)
-    except ValueError as exc:
-        names = ", ".join(r.value for r in Role)
-        raise DomainError(
-            f"Peran tidak dikenal: {role}. Pilih: {names}.", code="invalid_role"
-        ) from exc
+    role = _role(role)
     check_password_rules(password)
     if session.exec(select(User).where(User.username == username)).first() is not None:
         raise DomainError(f"Nama pengguna '{username}' sudah dipakai.", code="username_taken")
-    agency = _agency(session, agency_code) if agency_code else None
-    if role == Role.OFFICER and agency is None:
-        raise DomainError(
-            "Petugas (officer) wajib terdaftar pada satu OPD.", code="agency_required"
-        )
+    agency = _agency_for_role(session, role, agency_code)
     user = User(
         username=username,
         full_name=full_name.strip(),
@@ -59,6 +58,100 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    if editor is not None:
+        _record(session, editor, user, "create", None, _account(user, agency), now)
+    return user
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError as exc:
+        names = ", ".join(r.value for r in Role)
+        raise DomainError(
+            f"Peran tidak dikenal: {role}. Pilih: {names}.", code="invalid_role"
+        ) from exc
+
+
+def _agency_for_role(session: Session, role: Role, agency_code: str | None) -> Agency | None:
+    agency = _agency(session, agency_code) if agency_code else None
+    if role == Role.OFFICER and agency is None:
+        raise DomainError(
+            "Petugas (officer) wajib terdaftar pada satu OPD.", code="agency_required"
+        )
+    if agency is not None and not agency.active:
+        raise DomainError(f"OPD {agency.code} sudah nonaktif.", code="inactive_agency")
+    return agency
+
+
+def _account(user: User, agency: Agency | None) -> dict:
+    """What the audit keeps of an account (never its password hash)."""
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "role": Role(user.role).value,
+        "agency": agency.code if agency else None,
+        "active": user.active,
+    }
+
+
+def _record(session, editor, user, action, before, after, now) -> None:
+    changes.record(
+        session, editor, subject="account", key=user.username, action=action,
+        before=before, after=after, now=now,
+    )  # fmt: skip
+
+
+def update_user(
+    session: Session,
+    editor: Editor,
+    user_id: int,
+    *,
+    role: Role | str,
+    agency_code: str | None,
+    full_name: str,
+    now: datetime,
+) -> User:
+    """Change an account's role, OPD and name (an officer who moved to another OPD)."""
+    user = _user(session, user_id)
+    before = _account(user, session.get(Agency, user.agency_id) if user.agency_id else None)
+    new_role = _role(role)
+    if editor.user_id == user.id and new_role != Role.ADMIN:
+        raise DomainError("Anda tidak dapat mencabut peran admin Anda sendiri.", code="own_role")
+    agency = _agency_for_role(session, new_role, agency_code)
+    user.role = new_role
+    user.agency_id = agency.id if agency else None
+    user.full_name = full_name.strip()[:120]
+    session.add(user)
+    old, new = changes.changed_fields(before, _account(user, agency))
+    if new:
+        _record(session, editor, user, "update", old, new, now)
+    return user
+
+
+def note_sign_in(session: Session, user_id: int, now: datetime) -> None:
+    """Remember when a staff member last signed in (shown to admins)."""
+    user = _user(session, user_id)
+    user.last_login_at = now
+    session.add(user)
+
+
+def sign_in_failures(connection: redis.Redis, usernames: list[str]) -> dict[str, int]:
+    """Failed sign-ins counting towards each account's lockout."""
+    if not usernames:
+        return {}
+    values = connection.mget([redis_keys.login_failures(name) for name in usernames])
+    return {name: int(value or 0) for name, value in zip(usernames, values, strict=True)}
+
+
+def unlock(
+    session: Session, editor: Editor, user_id: int, *, connection: redis.Redis, now: datetime
+) -> User:
+    """Lift a sign-in lockout before it expires (the owner called the admin)."""
+    user = _user(session, user_id)
+    failures = sign_in_failures(connection, [user.username])[user.username]
+    connection.delete(redis_keys.login_failures(user.username))
+    _record(session, editor, user, "unlock", {"failures": failures}, {"failures": 0}, now)
     return user
 
 
@@ -111,12 +204,13 @@ def generated_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def reset_password(session: Session, user_id: int) -> str:
+def reset_password(session: Session, editor: Editor, user_id: int, *, now: datetime) -> str:
     """Give a user a new generated password (old sessions stop working); the password."""
     user = _user(session, user_id)
     password = generated_password()
     user.password_hash = generate_password_hash(password)
     session.add(user)
+    _record(session, editor, user, "reset_password", None, None, now)
     return password
 
 
@@ -136,11 +230,18 @@ def change_password(session: Session, user_id: int, *, current: str, new: str) -
     return user
 
 
-def set_active(session: Session, user_id: int, active: bool) -> User:
+def set_active(
+    session: Session, editor: Editor, user_id: int, active: bool, *, now: datetime
+) -> User:
     """Enable or disable an account; a disabled one can neither sign in nor use its tokens."""
     user = _user(session, user_id)
-    user.active = active
-    session.add(user)
+    if editor.user_id == user.id and not active:
+        raise DomainError("Anda tidak dapat menonaktifkan akun Anda sendiri.", code="own_account")
+    if user.active != active:
+        user.active = active
+        session.add(user)
+        action = "enable" if active else "disable"
+        _record(session, editor, user, action, {"active": not active}, {"active": active}, now)
     return user
 
 

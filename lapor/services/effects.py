@@ -3,8 +3,8 @@ policies, and the notification channels the settings enable."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -12,24 +12,47 @@ from sqlmodel import Session
 from lapor.domain import workflow
 from lapor.domain.deadlines import Deadlines
 from lapor.domain.notices import Notices
+from lapor.domain.sla_policy import SlaBook
 from lapor.domain.working_days import WorkingCalendar
-from lapor.infra.region import sla_book_for
+from lapor.infra import directory
+from lapor.infra.region import sla_document_for
 from lapor.infra.settings import Settings
 from models import Complaint, ComplaintEvent
 
 
-@cache
-def _deadlines(region: str, timezone: str) -> Deadlines:
-    book = sla_book_for(region)
-    calendar = WorkingCalendar(
-        ZoneInfo(timezone), weekend=book.weekend, extra_days_off=frozenset(book.days_off)
-    )
-    return Deadlines(calendar, book)
+def sla_document(settings: Settings, snapshot: directory.Snapshot | None = None) -> dict:
+    """The SLA policy in force, in the structure of sla.yaml without its days off: the one an
+    admin saved, else the region's file."""
+    snapshot = snapshot or directory.config.snapshot(settings)
+    saved = snapshot.documents.get("sla")
+    if saved is not None:
+        return saved
+    document = dict(sla_document_for(settings.region))
+    # The file's days off are seeded into the day_off table by `lapor init`, where admins
+    # add and remove them; the table is the calendar's only source.
+    document["calendar"] = {
+        k: v for k, v in (document.get("calendar") or {}).items() if k != "days_off"
+    }
+    return document
 
 
 def deadlines_for(settings: Settings) -> Deadlines:
-    """The region's working calendar and SLA policies (sla.yaml), built once per process."""
-    return _deadlines(settings.region, settings.timezone)
+    """The region's working calendar and SLA policies at the configuration's current version
+    (built once per version and process: the calendar remembers what it has counted)."""
+    snapshot = directory.config.snapshot(settings)
+    key = (settings.database_url, settings.region, settings.timezone)
+    known = _built.get(key)
+    if known is None or known[0] != snapshot.version:
+        book = SlaBook.from_dict(sla_document(settings, snapshot))
+        book = replace(book, days_off=dict(snapshot.days_off))
+        calendar = WorkingCalendar(
+            ZoneInfo(settings.timezone), weekend=book.weekend, extra_days_off=book.days_off
+        )
+        known = _built[key] = (snapshot.version, Deadlines(calendar, book))
+    return known[1]
+
+
+_built: dict[tuple[str, str, str], tuple[int, Deadlines]] = {}
 
 
 def notices_for(settings: Settings) -> Notices:

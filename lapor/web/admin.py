@@ -27,6 +27,7 @@ from lapor.domain.timefmt import utcnow
 from lapor.infra import db, jobs
 from lapor.infra.broker import get_redis
 from lapor.services import accounts, deliveries
+from lapor.services.changes import Editor
 from lapor.web.auth import roles_required
 from models import Agency, Complaint, Notification, NotificationStatus, Role, User
 
@@ -35,6 +36,11 @@ bp = Blueprint("ops", __name__, url_prefix="/admin")
 
 def _settings():
     return current_app.extensions["lapor.settings"]
+
+
+def editor() -> Editor:
+    """The signed-in admin, as the audit of configuration names them."""
+    return Editor(current_user.id, current_user.username)
 
 
 FAILED_SHOWN = 20
@@ -160,6 +166,7 @@ def users():
                     agency_code=form.get("agency") or None,
                     full_name=form.get("full_name", "")[:120],
                     now=utcnow(),
+                    editor=editor(),
                 ),
             )
             created = (user.username, password)
@@ -176,12 +183,16 @@ def user_action(user_id: int, what: str):
     try:
         if what == "sandi":
             password = db.run_in_transaction(
-                _settings(), lambda session: accounts.reset_password(session, user_id)
+                _settings(),
+                lambda session: accounts.reset_password(session, editor(), user_id, now=utcnow()),
             )
             user = db.get_session().get(User, user_id)
             return _users_page(created=(user.username, password))
         db.run_in_transaction(
-            _settings(), lambda session: accounts.set_active(session, user_id, what == "aktifkan")
+            _settings(),
+            lambda session: accounts.set_active(
+                session, editor(), user_id, what == "aktifkan", now=utcnow()
+            ),
         )
     except DomainError:
         abort(404)

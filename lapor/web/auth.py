@@ -27,6 +27,7 @@ from sqlmodel import select
 from wtforms import PasswordField
 
 from lapor.domain.errors import DomainError
+from lapor.domain.timefmt import utcnow
 from lapor.infra import db, redis_keys
 from lapor.infra.broker import get_redis
 from lapor.services import accounts
@@ -100,9 +101,10 @@ def roles_required(*roles: Role) -> Callable:
     return decorate
 
 
-# After this many failed sign-ins an account is locked for LOCKOUT_SECONDS: guessing stays slow
-# even from many addresses (the per-address rate limit covers the other direction).
-MAX_FAILURES = 5
+# After accounts.MAX_FAILURES failed sign-ins an account is locked for LOCKOUT_SECONDS (or until
+# an admin unlocks it): guessing stays slow even from many addresses (the per-address rate
+# limit covers the other direction).
+MAX_FAILURES = accounts.MAX_FAILURES
 LOCKOUT_SECONDS = 15 * 60
 
 
@@ -121,6 +123,10 @@ def login():
             user = db.get_session().exec(select(User).where(User.username == username)).first()
             if user is not None and user.active and accounts.verify_password(user, password):
                 _forget_failures(failures_key)
+                db.run_in_transaction(
+                    current_app.extensions["lapor.settings"],
+                    lambda session: accounts.note_sign_in(session, user.id, utcnow()),
+                )
                 login_user(StaffUser.of(user))
                 return redirect(_safe_next(request.args.get("next")), code=303)
             _count_failure(failures_key)
