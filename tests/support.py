@@ -152,7 +152,11 @@ def decoded(content: bytes) -> Image.Image:
 def domain_effects() -> dict:
     """The default region's clock and notices (in-app only), as keyword arguments: what the
     state machine and intake need in a test that calls the domain directly."""
+    from lapor.infra.region import sla_document_for
     from lapor.infra.settings import Settings as Defaults
-    from lapor.services.effects import effects
+    from lapor.services.effects import deadlines_from, notices_for
 
-    return effects(Defaults())
+    defaults = Defaults()
+    document = sla_document_for(defaults.region)
+    deadlines = deadlines_from(document, {}, defaults.timezone)
+    return {"deadlines": deadlines, "notices": notices_for(defaults)}

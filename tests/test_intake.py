@@ -330,19 +330,25 @@ def test_telegram_reporters_are_one_row_per_account(session, store):
     assert _counts(session)["Reporter"] == 1
 
 
-def test_the_agency_directory_is_read_again_after_its_time(settings):
-    """Intake's copy of the agency table: one query per `ttl`, and a change shows after it."""
-    from lapor.infra.directory import AgencyDirectory
+def test_the_configuration_is_read_again_when_its_version_moves(settings):
+    """Intake's copy of the agency table: the version is asked for once per `check_every`,
+    and the table is read again only when a change raised it."""
+    from lapor.infra.directory import ConfigDirectory, bump_version
     from models import Agency
 
     now = [0.0]
-    directory = AgencyDirectory(ttl=30, clock=lambda: now[0])
-    first = directory.get(settings)
-    assert first["DISHUB"].active
+    config = ConfigDirectory(check_every=2, clock=lambda: now[0])
+    first = config.snapshot(settings)
+    assert first.agencies["DISHUB"].active
     with db.session_scope(settings) as session:
         dishub = session.exec(select(Agency).where(Agency.code == "DISHUB")).one()
         dishub.active = False
-    now[0] = 29.0
-    assert directory.get(settings) is first and first["DISHUB"].active
-    now[0] = 30.0
-    assert not directory.get(settings)["DISHUB"].active
+    now[0] = 5.0
+    assert config.snapshot(settings) is first  # no version change: the copy stands
+    with db.session_scope(settings) as session:
+        bump_version(session, NOW)
+    now[0] = 6.0
+    assert config.snapshot(settings) is first  # checked 1 s ago: trusted
+    now[0] = 7.0
+    again = config.snapshot(settings)
+    assert again.version == first.version + 1 and not again.agencies["DISHUB"].active

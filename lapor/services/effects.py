@@ -43,13 +43,20 @@ def deadlines_for(settings: Settings) -> Deadlines:
     key = (settings.database_url, settings.region, settings.timezone)
     known = _built.get(key)
     if known is None or known[0] != snapshot.version:
-        book = SlaBook.from_dict(sla_document(settings, snapshot))
-        book = replace(book, days_off=dict(snapshot.days_off))
-        calendar = WorkingCalendar(
-            ZoneInfo(settings.timezone), weekend=book.weekend, extra_days_off=book.days_off
+        built = deadlines_from(
+            sla_document(settings, snapshot), snapshot.days_off, settings.timezone
         )
-        known = _built[key] = (snapshot.version, Deadlines(calendar, book))
+        known = _built[key] = (snapshot.version, built)
     return known[1]
+
+
+def deadlines_from(document: dict, days_off: dict, timezone: str) -> Deadlines:
+    """The clock of a policy document (sla.yaml's structure) and a region's days off."""
+    book = replace(SlaBook.from_dict(document), days_off=dict(days_off))
+    calendar = WorkingCalendar(
+        ZoneInfo(timezone), weekend=book.weekend, extra_days_off=book.days_off
+    )
+    return Deadlines(calendar, book)
 
 
 _built: dict[tuple[str, str, str], tuple[int, Deadlines]] = {}
