@@ -29,7 +29,20 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
 
     from lapor.infra import broker, db
     from lapor.web import admin as ops
-    from lapor.web import api, auth, console, errors, health, limits, open311, staff_api, templating
+    from lapor.web import (
+        admin_api,
+        api,
+        auth,
+        console,
+        errors,
+        health,
+        limits,
+        open311,
+        policy_admin,
+        registry_admin,
+        staff_api,
+        templating,
+    )
     from lapor.web import citizen as web
 
     db.init_app(app)
@@ -41,12 +54,16 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(registry_admin.bp)
+    app.register_blueprint(policy_admin.bp)
     # The JSON API is called by programs with no browser session: no cookie, no CSRF token.
     templating.csrf.exempt(api.bp)
     templating.csrf.exempt(open311.bp)
     templating.csrf.exempt(staff_api.bp)
+    templating.csrf.exempt(admin_api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(open311.bp)
     app.register_blueprint(staff_api.bp)
+    app.register_blueprint(admin_api.bp)
     app.register_blueprint(console.bp)
     return app
