@@ -4,6 +4,7 @@ the configuration version in the database moves (checked every few seconds)."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +32,9 @@ class Snapshot:
     agencies: Mapping[str, Agency]
     documents: Mapping[str, dict]
     days_off: Mapping[date, str]
+    # Which read of this process it is (every read a new number, also after `clear`): what
+    # the caches built on a snapshot (the clock, the label map, the router) are keyed by.
+    generation: int = 0
 
 
 class ConfigDirectory:
@@ -70,7 +74,11 @@ def _read(session: Session, version: int) -> Snapshot:
     documents = {row.key: row.data for row in session.exec(select(RegionSetting))}
     days_off = {row.day: row.reason for row in session.exec(select(DayOff))}
     session.expunge_all()
-    return Snapshot(version, {a.code: a for a in agencies}, documents, days_off)
+    agencies_by_code = {a.code: a for a in agencies}
+    return Snapshot(version, agencies_by_code, documents, days_off, next(_generations))
+
+
+_generations = itertools.count(1)
 
 
 def current_version(session: Session) -> int:

@@ -160,31 +160,37 @@ class Router:
 
 class RouterCache:
     """The current model of a data directory, loaded once per process and again only when
-    `lapor model train/retrain/rollback` moves the pointer."""
+    `lapor model train/retrain/rollback` moves the pointer; the router around it is made again
+    (cheaply) when the region's configuration (label map, agencies) changes."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._model_key: tuple | None = None
+        self._model: TrainedModel | None = None
         self._key: tuple | None = None
         self._router: Router | None = None
 
     def get(
-        self, store: ModelStore, label_map: LabelMap, auto_agencies, config_version: int = 0
+        self, store: ModelStore, label_map: LabelMap, auto_agencies, generation: int = 0
     ) -> Router | None:
-        """The router of the current model, or None (complaints then go to triage); made
-        again when the model or the region's configuration (map, agencies) changes."""
+        """The router of the current model, or None (complaints then go to triage)."""
         try:
             stat = os.stat(store.pointer)
         except FileNotFoundError:
             return None
-        key = (str(store.root), stat.st_mtime_ns, stat.st_size, config_version)
+        model_key = (str(store.root), stat.st_mtime_ns, stat.st_size)
         with self._lock:
-            if key != self._key:
+            if model_key != self._model_key:
                 try:
-                    self._router = Router(store.load(), label_map, set(auto_agencies()))
+                    self._model = store.load()
                 except ModelError as exc:
                     log.warning("routing disabled, complaints go to triage: %s", exc)
-                    self._router = None
-                # Only now: a failure of another kind (the database down while the OPDs are
-                # read) leaves the model to be loaded again on the next call.
+                    self._model = None
+                # Only now: a failure of another kind leaves the model to be loaded again.
+                self._model_key, self._key = model_key, None
+            key = (model_key, generation)
+            if key != self._key:
+                model = self._model
+                self._router = Router(model, label_map, set(auto_agencies())) if model else None
                 self._key = key
             return self._router

@@ -39,9 +39,9 @@ def label_map(settings: Settings) -> LabelMap:
     snapshot = directory.config.snapshot(settings)
     key = (settings.database_url, settings.region)
     known = _maps.get(key)
-    if known is None or known[0] != snapshot.version:
+    if known is None or known[0] != snapshot.generation:
         known = _maps[key] = (
-            snapshot.version,
+            snapshot.generation,
             LabelMap.from_dict(routing_document(settings, snapshot)),
         )
     return known[1]
@@ -54,7 +54,8 @@ def current_router(settings: Settings) -> Router | None:
     """The router of the data directory's current model; None until one is trained."""
     snapshot = directory.config.snapshot(settings)
     own = [a.code for a in snapshot.agencies.values() if a.active and a.kind != AgencyKind.EXTERNAL]
-    return _routers.get(model_store(settings), label_map(settings), lambda: own, snapshot.version)
+    labels = label_map(settings)
+    return _routers.get(model_store(settings), labels, lambda: own, snapshot.generation)
 
 
 def corrections(session: Session, labels: LabelMap, up_to_id: int | None = None) -> list[Example]:

@@ -42,11 +42,12 @@ def deadlines_for(settings: Settings) -> Deadlines:
     snapshot = directory.config.snapshot(settings)
     key = (settings.database_url, settings.region, settings.timezone)
     known = _built.get(key)
-    if known is None or known[0] != snapshot.version:
+    # Built again for each new snapshot (a new version, or the cache cleared).
+    if known is None or known[0] != snapshot.generation:
         built = deadlines_from(
             sla_document(settings, snapshot), snapshot.days_off, settings.timezone
         )
-        known = _built[key] = (snapshot.version, built)
+        known = _built[key] = (snapshot.generation, built)
     return known[1]
 
 
