@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlmodel import Session, select
 
 from lapor.infra import directory
@@ -53,7 +53,13 @@ def record(
     )
     session.add(change)
     directory.bump_version(session, now)
+    # This process sees its own change at once (the others within directory.CHECK_SECONDS).
+    event.listen(session, "after_commit", _forget_copies, once=True)
     return change
+
+
+def _forget_copies(_session: Session) -> None:
+    directory.config.clear()
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
