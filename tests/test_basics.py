@@ -76,13 +76,17 @@ def test_the_kalteng_registry_has_its_chain_up_to_the_governor():
 
 def test_registry_files_that_contradict_themselves_are_refused(tmp_path: Path):
     path = tmp_path / "agencies.yaml"
-    path.write_text("agencies:\n  - {code: A, name: A, kind: dinas, parent: B}\n")
+    path.write_text("agencies:\n  - {code: AA, name: Dinas A, kind: dinas, parent: BB}\n")
     with pytest.raises(RegionDataError, match="induk"):
         load_registry(path)
     path.write_text(
-        "agencies:\n  - {code: A, name: A, kind: dinas}\n  - {code: A, name: B, kind: dinas}\n"
+        "agencies:\n  - {code: AA, name: Dinas A, kind: dinas}\n"
+        "  - {code: AA, name: Dinas B, kind: dinas}\n"
     )
     with pytest.raises(RegionDataError, match="ganda"):
+        load_registry(path)
+    path.write_text("agencies:\n  - {code: A, name: A, kind: kementerian}\n")
+    with pytest.raises(RegionDataError, match="OPD 'A': code: .*; name: .*; kind: "):
         load_registry(path)
 
 
