@@ -13,6 +13,8 @@ from lapor.domain.errors import DomainError
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 TARGETS = ("agency", "parent", "root")
 SECTIONS = ("calendar", "defaults", "triage_agency", "escalation", "agencies", "categories")
+# A year: more is a typing slip, and counting it would take the clock ages (or past year 9999).
+MAX_DAYS = 365
 T = TypeVar("T")
 
 
@@ -42,9 +44,10 @@ class SlaPolicy:
         for name, value in values.items():
             if name not in known:
                 raise PolicyError(f"{where}: kunci tidak dikenal '{name}'.")
-            changes[name] = _whole(value, f"{where}.{name}", low=0 if "lead" in name else 1)
+            low = 0 if name in ("reminder_lead_days", "reminder_hour") else 1
+            changes[name] = _whole(value, f"{where}.{name}", low=low, high=MAX_DAYS)
         if changes.get("reminder_hour", 0) > 23:
-            raise PolicyError(f"{where}.reminder_hour: jam 0–23.")
+            raise PolicyError(f"{where}.reminder_hour: jam 0–23, bukan {changes['reminder_hour']}.")
         return replace(self, **changes)
 
 
@@ -140,9 +143,11 @@ def _known_keys(data: Mapping[str, object], known: tuple[str, ...], where: str) 
             )
 
 
-def _whole(value: object, where: str, low: int) -> int:
+def _whole(value: object, where: str, low: int, high: int = MAX_DAYS) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise PolicyError(f"{where}: harus bilangan bulat ≥ {low}, bukan {value!r}.")
+    if value > high:
+        raise PolicyError(f"{where}: paling banyak {high}, bukan {value}.")
     return value
 
 
@@ -174,16 +179,23 @@ def _levels(raw: object) -> tuple[EscalationLevel, ...]:
     numbers = [lvl.level for lvl in levels]
     if numbers != list(range(1, len(levels) + 1)):
         raise PolicyError("escalation: tingkat harus berurutan 1, 2, 3, …")
-    delays = [lvl.after_days for lvl in levels]
-    if delays != sorted(delays):
-        raise PolicyError("escalation: after_days tidak boleh turun dari tingkat ke tingkat.")
+    for before, after in zip(levels, levels[1:], strict=False):
+        if after.after_days < before.after_days:
+            raise PolicyError(
+                f"escalation[{after.level}].after_days: tidak boleh lebih kecil dari tingkat "
+                f"{before.level} ({before.after_days}), bukan {after.after_days}."
+            )
     return tuple(levels)
 
 
 def _weekend(raw: object) -> frozenset[int]:
     if not isinstance(raw, list) or any(str(day).lower() not in WEEKDAYS for day in raw):
         raise PolicyError(f"calendar.weekend: daftar nama hari dari {WEEKDAYS}.")
-    return frozenset(WEEKDAYS.index(str(day).lower()) for day in raw)
+    weekend = frozenset(WEEKDAYS.index(str(day).lower()) for day in raw)
+    if len(weekend) == len(WEEKDAYS):
+        # No working day at all: no deadline could ever be counted.
+        raise PolicyError("calendar.weekend: paling sedikit satu hari kerja dalam seminggu.")
+    return weekend
 
 
 def _days_off(raw: object) -> dict[date, str]:

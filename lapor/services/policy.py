@@ -22,6 +22,7 @@ from lapor.services import changes
 from lapor.services.changes import Editor
 from models import Agency, AgencyKind, Complaint, DayOff, RegionSetting
 
+MAX_TITLE = 120  # an escalation level's title, shown in notices and on the dashboard
 EARLIEST_DAY_OFF = date(2000, 1, 1)
 LATEST_DAY_OFF = date(2100, 12, 31)
 
@@ -48,11 +49,15 @@ def check_sla(session: Session, document: Mapping, labels: set[str]) -> SlaBook:
     for code in book.by_agency:
         if code not in known:
             raise PolicyError(f"agencies.{code}: OPD tidak dikenal.")
-    triage = known.get(book.triage_agency or "")
-    if book.triage_agency and (
-        triage is None or not triage.active or triage.kind == AgencyKind.EXTERNAL
-    ):
+    if not book.triage_agency:
+        # Its chain is escalated while a complaint waits for verification: it must exist.
+        raise PolicyError("triage_agency: wajib diisi (OPD yang memverifikasi pengaduan).")
+    triage = known.get(book.triage_agency)
+    if triage is None or not triage.active or triage.kind == AgencyKind.EXTERNAL:
         raise PolicyError(f"triage_agency: '{book.triage_agency}' bukan OPD aktif.")
+    for lvl in book.escalation:
+        if len(lvl.title) > MAX_TITLE:
+            raise PolicyError(f"escalation[{lvl.level}].title: paling banyak {MAX_TITLE} karakter.")
     for name in book.by_category:
         if name not in labels:
             raise PolicyError(f"categories.{name}: kategori tidak dikenal (label peta rute).")
@@ -215,15 +220,19 @@ def save_routing(
     for label, target in labels.items():
         if label not in targets:
             problems[label] = FieldProblem("unknown_label", f"Label tidak dikenal: {label}.")
-        elif target not in (None, BY_LOCATION) and target not in known:
+        elif target not in (None, BY_LOCATION) and (
+            not isinstance(target, str) or target not in known
+        ):
             problems[label] = FieldProblem("unknown_agency", f"OPD tidak dikenal: {target}.")
+        elif isinstance(target, str) and target != targets[label] and not known[target].active:
+            problems[label] = FieldProblem("inactive_agency", f"OPD tidak aktif: {target}.")
         elif target == BY_LOCATION and not (current.get("location_agencies") or {}):
             problems[label] = FieldProblem(
                 "no_location_agencies", "Wilayah ini tidak memetakan kabupaten/kota ke OPD."
             )
     if problems:
         raise ValidationFailed(problems)
-    regencies = set(gazetteer.all_regencies())
+    regencies = {regency.name for regency in gazetteer.all_regencies()}
     for name, code in (current.get("location_agencies") or {}).items():
         if name not in regencies or code not in known:
             raise DomainError(f"location_agencies: '{name}' → {code} tidak valid.", code="invalid")
