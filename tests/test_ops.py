@@ -143,7 +143,7 @@ def test_the_admin_manages_staff_accounts(client, staff, settings):
     assert client.post(f"/admin/pengguna/{budi.id}/nonaktifkan").status_code == 303
     assert other.get("/petugas/").status_code == 302  # signed out: the account is off
     assert sign_in(other, "budi", password).status_code == 401
-    reset = client.post(f"/admin/pengguna/{budi.id}/sandi").get_data(as_text=True)
+    reset = client.post(f"/admin/pengguna/{budi.id}/sandi-baru").get_data(as_text=True)
     assert re.search(r"<code>([^<]+)</code>", reset).group(1) != password
     assert client.post(f"/admin/pengguna/{admin.id}/nonaktifkan").status_code == 422
     assert client.post("/admin/pengguna/99999/aktifkan").status_code == 404

@@ -15,7 +15,7 @@ from lapor.domain.errors import DomainError
 from lapor.infra import redis_keys
 from lapor.services import changes
 from lapor.services.changes import Editor
-from models import Agency, ApiToken, Role, User
+from models import Agency, ApiToken, ConfigChange, Role, User
 
 MIN_PASSWORD = 10
 # After this many failed sign-ins an account is locked (lapor.web.auth) until the failures
@@ -214,9 +214,12 @@ def reset_password(session: Session, editor: Editor, user_id: int, *, now: datet
     return password
 
 
-def change_password(session: Session, user_id: int, *, current: str, new: str) -> User:
-    """A staff member's own new password, given the current one. The sessions signed in with
-    the old password stop working (their cookie carries a token derived from its hash)."""
+def change_password(
+    session: Session, user_id: int, *, current: str, new: str, now: datetime
+) -> User:
+    """A staff member's own new password, given the current one (audited, the owner as the
+    editor). The sessions signed in with the old password stop working (their cookie carries
+    a token derived from its hash)."""
     user = _user(session, user_id)
     if not user.active or not verify_password(user, current):
         raise DomainError("Kata sandi saat ini salah.", code="wrong_password")
@@ -227,6 +230,7 @@ def change_password(session: Session, user_id: int, *, current: str, new: str) -
         )
     user.password_hash = generate_password_hash(new)
     session.add(user)
+    _record(session, Editor(user.id, user.username), user, "change_password", None, None, now)
     return user
 
 
@@ -250,3 +254,31 @@ def _user(session: Session, user_id: int) -> User:
     if user is None:
         raise DomainError("Pengguna tidak ditemukan.", code="unknown_user")
     return user
+
+
+def staff_accounts(session: Session) -> list[tuple[User, Agency | None]]:
+    """Every staff account with its OPD, by username (the admins' list)."""
+    rows = session.exec(
+        select(User, Agency)
+        .join(Agency, Agency.id == User.agency_id, isouter=True)
+        .order_by(User.username)
+    ).all()
+    return [(user, agency) for user, agency in rows]
+
+
+def account(session: Session, user_id: int) -> tuple[User, Agency | None]:
+    """One staff account and its OPD."""
+    user = _user(session, user_id)
+    return user, session.get(Agency, user.agency_id) if user.agency_id else None
+
+
+def history(session: Session, username: str, limit: int = 20) -> list[ConfigChange]:
+    """The latest audited changes of one account, newest first."""
+    return list(
+        session.exec(
+            select(ConfigChange)
+            .where(ConfigChange.subject == "account", ConfigChange.key == username)
+            .order_by(ConfigChange.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,6 +1,7 @@
 """The audit of the region's configuration: every change to the registry, the SLA policy, the
 days off, the routing map and the staff accounts, with who made it and what it was before and
-after. Recording one also raises the configuration version, so every process reloads."""
+after. Recording a change to what processes cache also raises the configuration version, so
+every process reloads it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from lapor.infra import directory
 from models import ConfigChange
 
 SUBJECTS = ("agency", "sla", "holiday", "routing", "account")
+# What the processes cache (lapor.infra.directory): a change to these raises the version.
+CACHED = frozenset({"agency", "sla", "holiday", "routing"})
 PAGE_SIZE = 50
 
 
@@ -40,7 +43,8 @@ def record(
     after: dict[str, Any] | None,
     now: datetime,
 ) -> ConfigChange:
-    """Write one change in the caller's transaction and raise the configuration version."""
+    """Write one change in the caller's transaction; one to what the processes cache raises
+    the configuration version."""
     change = ConfigChange(
         at=now,
         user_id=editor.user_id,
@@ -52,9 +56,10 @@ def record(
         after=after,
     )
     session.add(change)
-    directory.bump_version(session, now)
-    # This process sees its own change at once (the others within directory.CHECK_SECONDS).
-    event.listen(session, "after_commit", _forget_copies, once=True)
+    if subject in CACHED:
+        directory.bump_version(session, now)
+        # This process sees its own change at once (the others within CHECK_SECONDS).
+        event.listen(session, "after_commit", _forget_copies, once=True)
     return change
 
 

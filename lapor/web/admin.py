@@ -4,16 +4,21 @@ our own, in Bahasa Indonesia, behind the admin sign-in)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 from redis.exceptions import RedisError
 from rq import Queue, Worker
@@ -31,6 +36,7 @@ from lapor.services.changes import Editor
 from lapor.web.auth import roles_required
 from models import Agency, Complaint, Notification, NotificationStatus, Role, User
 
+log = logging.getLogger(__name__)
 bp = Blueprint("ops", __name__, url_prefix="/admin")
 
 
@@ -150,73 +156,190 @@ def sweep_now():
 @roles_required(Role.ADMIN)
 def users():
     """The staff accounts; a new one gets a generated password, shown here once."""
-    error, created = None, None
-    status = 200
-    if request.method == "POST":
-        form = request.form
-        password = accounts.generated_password()
-        try:
-            user = db.run_in_transaction(
-                _settings(),
-                lambda session: accounts.create_user(
-                    session,
-                    username=form.get("username", ""),
-                    password=password,
-                    role=form.get("role", ""),
-                    agency_code=form.get("agency") or None,
-                    full_name=form.get("full_name", "")[:120],
-                    now=utcnow(),
-                    editor=editor(),
-                ),
-            )
-            created = (user.username, password)
-        except DomainError as failure:
-            error, status = failure.message, 422
-    return _users_page(error=error, created=created), status
-
-
-@bp.post("/pengguna/<int:user_id>/<any(aktifkan, nonaktifkan, sandi):what>")
-@roles_required(Role.ADMIN)
-def user_action(user_id: int, what: str):
-    if what == "nonaktifkan" and user_id == current_user.id:
-        return _users_page(error="Anda tidak dapat menonaktifkan akun Anda sendiri."), 422
-    try:
-        if what == "sandi":
-            password = db.run_in_transaction(
-                _settings(),
-                lambda session: accounts.reset_password(session, editor(), user_id, now=utcnow()),
-            )
-            user = db.get_session().get(User, user_id)
-            return _users_page(created=(user.username, password))
-        db.run_in_transaction(
-            _settings(),
-            lambda session: accounts.set_active(
-                session, editor(), user_id, what == "aktifkan", now=utcnow()
-            ),
-        )
-    except DomainError:
-        abort(404)
-    flash("Akun diperbarui.")
-    return redirect(url_for("ops.users"), code=303)
-
-
-def _users_page(error: str | None = None, created: tuple[str, str] | None = None):
+    error, created = _create_account(request.form) if request.method == "POST" else (None, None)
     session = db.get_session()
-    rows = session.exec(
-        select(User, Agency.code)
-        .join(Agency, Agency.id == User.agency_id, isouter=True)
-        .order_by(User.username)
-    ).all()
-    agencies = session.exec(
-        select(Agency)
-        .where(Agency.kind != "external", Agency.active.is_(True))
-        .order_by(Agency.code)
-    ).all()
-    return render_template(
+    rows = accounts.staff_accounts(session)
+    page = render_template(
         "admin_users.html",
         rows=rows,
-        agencies=agencies,
+        failures=_sign_in_failures([user.username for user, _ in rows]),
+        max_failures=accounts.MAX_FAILURES,
+        agencies=_agency_choices(session),
         roles=list(Role),
         error=error,
         created=created,
     )
+    return _once(page) if created else (page, 422 if error else 200)
+
+
+def _create_account(form) -> tuple[str | None, tuple[str, str] | None]:
+    """(error, None) or (None, (username, generated password))."""
+    password = accounts.generated_password()
+    try:
+        user = db.run_in_transaction(
+            _settings(),
+            lambda session: accounts.create_user(
+                session,
+                username=form.get("username", ""),
+                password=password,
+                role=form.get("role", ""),
+                agency_code=form.get("agency") or None,
+                full_name=form.get("full_name", "")[:120],
+                now=utcnow(),
+                editor=editor(),
+            ),
+        )
+    except DomainError as failure:
+        return failure.message, None
+    return None, (user.username, password)
+
+
+def _sign_in_failures(usernames: list[str]) -> dict[str, int] | None:
+    """Each account's failed sign-ins; None when Redis cannot say (the page still works)."""
+    try:
+        return accounts.sign_in_failures(get_redis(), usernames)
+    except RedisError as error:
+        log.warning("sign-in failures unavailable: %s", error)
+        return None
+
+
+def _agency_choices(session, current: Agency | None = None) -> list[Agency]:
+    """The OPDs an account can belong to (and its own, even if deactivated since)."""
+    choices = list(
+        session.exec(
+            select(Agency)
+            .where(Agency.kind != "external", Agency.active.is_(True))
+            .order_by(Agency.code)
+        )
+    )
+    if current is not None and current not in choices:
+        choices.insert(0, current)
+    return choices
+
+
+def _once(page: str, status: int = 200):
+    """A page showing a new password: no cache may keep it."""
+    response = make_response(page, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/pengguna/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def users_edit(user_id: int):
+    """One account: its facts, its role, OPD and name to edit, and what can be done to it."""
+    if request.method == "GET":
+        return _account_page(user_id)
+    form = request.form
+    try:
+        db.run_in_transaction(
+            _settings(),
+            lambda session: accounts.update_user(
+                session,
+                editor(),
+                user_id,
+                role=form.get("role", ""),
+                agency_code=form.get("agency") or None,
+                full_name=form.get("full_name", ""),
+                now=utcnow(),
+            ),
+        )
+    except DomainError as failure:
+        if failure.code == "unknown_user":
+            abort(404)
+        return _account_page(user_id, error=failure.message, sent=form), 422
+    flash(gettext("Akun diperbarui."))
+    return redirect(url_for("ops.users_edit", user_id=user_id), code=303)
+
+
+def _account_page(user_id: int, *, error=None, sent=None, password=None):
+    session = db.get_session()
+    session.expire_all()  # a change may have just been committed in its own transaction
+    try:
+        user, agency = accounts.account(session, user_id)
+    except DomainError:
+        abort(404)
+    failures = _sign_in_failures([user.username])
+    page = render_template(
+        "admin_user.html",
+        user=user,
+        agency=agency,
+        failures=None if failures is None else failures[user.username],
+        max_failures=accounts.MAX_FAILURES,
+        agencies=_agency_choices(session, agency),
+        roles=list(Role),
+        history=accounts.history(session, user.username),
+        error=error,
+        sent=sent,
+        password=password,
+    )
+    return _once(page) if password else page
+
+
+# The changes to an account confirmed on a page of their own first, and when each is
+# offered: (account, failed sign-ins or None when unknown) → whether it applies now.
+OFFERED: dict[str, Callable[[User, int | None], bool]] = {
+    "nonaktifkan": lambda user, failures: user.active,
+    "aktifkan": lambda user, failures: not user.active,
+    "sandi-baru": lambda user, failures: True,
+    "buka-kunci": lambda user, failures: (failures or 0) >= accounts.MAX_FAILURES,
+}
+
+
+@bp.route("/pengguna/<int:user_id>/<what>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def users_confirm(user_id: int, what: str):
+    """Disable, enable, reset the password of or unlock an account: a page that says what
+    will happen (GET), then the change itself (POST, audited by the service)."""
+    if what not in OFFERED:
+        abort(404)
+    session = db.get_session()
+    try:
+        user, _agency = accounts.account(session, user_id)
+    except DomainError:
+        abort(404)
+    if request.method == "GET":
+        failures = _sign_in_failures([user.username])
+        count = None if failures is None else failures[user.username]
+        return render_template(
+            "admin_user_confirm.html",
+            user=user,
+            what=what,
+            failures=count,
+            max_failures=accounts.MAX_FAILURES,
+            offered=OFFERED[what](user, count),
+            own=user.id == current_user.id,
+        )
+    return _carry_out(user, what)
+
+
+def _carry_out(user: User, what: str):
+    user_id, name = user.id, user.username
+    change = {
+        "nonaktifkan": lambda s: accounts.set_active(s, editor(), user_id, False, now=utcnow()),
+        "aktifkan": lambda s: accounts.set_active(s, editor(), user_id, True, now=utcnow()),
+        "sandi-baru": lambda s: accounts.reset_password(s, editor(), user_id, now=utcnow()),
+        "buka-kunci": lambda s: accounts.unlock(
+            s, editor(), user_id, connection=get_redis(), now=utcnow()
+        ),
+    }[what]
+    try:
+        done = db.run_in_transaction(_settings(), change)
+    except DomainError as failure:
+        return _account_page(user_id, error=failure.message), 422
+    except RedisError as error:
+        log.warning("unlock failed: %s", error)
+        message = gettext("Redis tidak dapat dihubungi: kunci akun tidak dapat dibuka sekarang.")
+        return _account_page(user_id, error=message), 503
+    if what == "sandi-baru":
+        return _account_page(user_id, password=done)
+    flash(_done(what, name))
+    return redirect(url_for("ops.users_edit", user_id=user_id), code=303)
+
+
+def _done(what: str, name: str) -> str:
+    if what == "nonaktifkan":
+        return gettext("Akun %(name)s dinonaktifkan.", name=name)
+    if what == "aktifkan":
+        return gettext("Akun %(name)s diaktifkan kembali.", name=name)
+    return gettext("Kunci akun %(name)s dibuka: pemiliknya dapat masuk lagi.", name=name)

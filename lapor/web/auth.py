@@ -196,7 +196,11 @@ def own_password():
             settings,
             lambda session: StaffUser.of(
                 accounts.change_password(
-                    session, current_user.id, current=form.current.data, new=form.new.data
+                    session,
+                    current_user.id,
+                    current=form.current.data,
+                    new=form.new.data,
+                    now=utcnow(),
                 )
             ),
         )

@@ -1,14 +1,18 @@
 """The OpenAPI 3.1 documents: the public API (/api/v1/openapi.json), the staff API
-(/api/v1/staff/openapi.json) and Open311 (/open311/v2/openapi.json)."""
+(/api/v1/staff/openapi.json), the admin API (/api/v1/admin/openapi.json) and Open311
+(/open311/v2/openapi.json)."""
 
 from __future__ import annotations
 
 from lapor.domain import tracking
+from lapor.domain.sla_policy import MAX_DAYS, TARGETS, WEEKDAYS
 from lapor.services import inbox
 from lapor.services.casework import MAX_BULK, ROLE_ACTIONS
+from lapor.services.changes import PAGE_SIZE, SUBJECTS
+from lapor.services.policy import MAX_TITLE
 from lapor.services.worklist import MAX_PER_PAGE, SLA_STATES, SORTS
 from lapor.web import listing, schemas
-from models import ActorKind, Channel, ComplaintStatus, Role
+from models import ActorKind, AgencyKind, Channel, ComplaintStatus, Role
 
 _STATUS = {"type": "string", "enum": [s.value for s in ComplaintStatus]}
 _NULLABLE_STRING = {"type": ["string", "null"]}
@@ -950,5 +954,370 @@ def open311_document() -> dict:
                     "responses": {"200": requests_list, "404": _OPEN311_ERROR},
                 }
             },
+        },
+    }
+
+
+# --- The admin API (/api/v1/admin/openapi.json) ---------------------------------------------
+
+_AGENCY_ENTRY = _object(
+    {
+        "code": {"type": "string", "description": "kode unik (huruf besar)"},
+        "name": {"type": "string"},
+        "short_name": {"type": "string"},
+        "kind": {"type": "string", "enum": [k.value for k in AgencyKind]},
+        "parent": {
+            "type": ["string", "null"],
+            "description": "kode induk dalam rantai eskalasi; null di puncak rantai",
+        },
+        "email": _NULLABLE_STRING,
+        "telegram_chat": {"type": ["integer", "null"]},
+        "active": {"type": "boolean"},
+    },
+    "Satu OPD atau instansi luar, dengan nama kolom agencies.yaml.",
+)
+
+
+def _days(low: int, description: str | None = None) -> dict:
+    schema = {"type": "integer", "minimum": low, "maximum": MAX_DAYS}
+    return {**schema, "description": description} if description else schema
+
+
+_SLA_VALUES = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Hari kerja kalender daerah, kecuali yang bernama calendar (hari kalender).",
+    "properties": {
+        "verification_days": _days(1, "verifikasi dan disposisi"),
+        "response_days": _days(1, "tanggapan pertama OPD"),
+        "resolution_calendar_days": _days(1, "penyelesaian (hari kalender)"),
+        "info_wait_days": _days(1, "ditutup bila pelapor tidak memberi keterangan"),
+        "confirm_wait_days": _days(1, "ditutup bila pelapor tidak menilai atau membuka kembali"),
+        "reminder_lead_days": _days(0, "pengingat sekian hari kerja sebelum tenggat"),
+        "reminder_hour": {"type": "integer", "minimum": 0, "maximum": 23},
+    },
+}
+
+_SLA_DOCUMENT = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Kebijakan tenggat dengan struktur sla.yaml. GET lalu PUT dokumen yang sama "
+    "tidak mengubah apa pun.",
+    "required": ["triage_agency"],
+    "properties": {
+        "calendar": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "weekend": {"type": "array", "items": {"type": "string", "enum": list(WEEKDAYS)}},
+                "days_off": {
+                    "type": "object",
+                    "description": "Libur daerah, YYYY-MM-DD: keterangan. Bila dikirim, "
+                    "menggantikan seluruh libur daerah.",
+                    "propertyNames": {"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                    "additionalProperties": {"type": "string", "minLength": 3, "maxLength": 200},
+                },
+            },
+        },
+        "defaults": _SLA_VALUES,
+        "triage_agency": {
+            "type": "string",
+            "description": "OPD aktif yang memverifikasi pengaduan yang belum punya OPD",
+        },
+        "escalation": {
+            "type": "array",
+            "description": "Tingkat eskalasi berurutan 1, 2, 3, …; after_days tidak turun.",
+            "items": {
+                "type": "object",
+                "required": ["level", "target"],
+                "properties": {
+                    "level": {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
+                    "after_days": _days(0, "hari kerja sesudah tenggat terlewat"),
+                    "target": {
+                        "type": "string",
+                        "enum": list(TARGETS),
+                        "description": "agency: kepala OPD; parent: satu langkah ke atas rantai "
+                        "induk; root: puncak rantai",
+                    },
+                    "title": {"type": "string", "maxLength": MAX_TITLE},
+                },
+            },
+        },
+        "agencies": {
+            "type": "object",
+            "description": "Nilai khusus per kode OPD",
+            "additionalProperties": _SLA_VALUES,
+        },
+        "categories": {
+            "type": "object",
+            "description": "Nilai khusus per kategori (label peta rute); menang atas nilai OPD",
+            "additionalProperties": _SLA_VALUES,
+        },
+    },
+}
+
+_HOLIDAY = _object(
+    {"date": {"type": "string", "format": "date"}, "reason": {"type": "string"}},
+    "Satu libur daerah.",
+)
+
+_CONFIG_CHANGE = _object(
+    {
+        "at": {**_MOMENT, "description": "waktu perubahan (UTC)"},
+        "actor": {"type": "string", "description": "nama pengguna admin, atau cli"},
+        "subject": {"type": "string", "enum": list(SUBJECTS)},
+        "key": {"type": "string", "description": "yang diubah: kode OPD, tanggal, nama, …"},
+        "action": {"type": "string", "description": "create, update, move, deactivate, …"},
+        "before": {"type": ["object", "null"], "description": "kolom yang berubah, sebelum"},
+        "after": {"type": ["object", "null"], "description": "kolom yang berubah, sesudah"},
+    }
+)
+
+_ADMIN_UNAUTHORIZED = "Token tidak ada, salah, dicabut, atau penggunanya nonaktif"
+_NOT_ADMIN = "Token milik petugas yang bukan admin"
+_BAD_BODY = (
+    "Isi bukan objek JSON, atau memuat teks dengan NUL atau surrogate tunggal, atau angka NaN "
+    "atau tak hingga (`fields` menyebut jalurnya)"
+)
+
+
+def _admin_operation(summary: str, description: str, responses: dict, **parts) -> dict:
+    """One operation: every one answers 401 without a valid token and 403 to a non-admin."""
+    return {
+        "summary": summary,
+        "description": description,
+        **parts,
+        "responses": {
+            **responses,
+            "401": _staff_error(_ADMIN_UNAUTHORIZED),
+            "403": _staff_error(_NOT_ADMIN),
+        },
+    }
+
+
+def _schema(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _admin_agency_paths() -> dict:
+    entry = _json(_schema("Agency"), "Entri OPD sesudahnya")
+    code = {**_CODE_PARAMETER, "description": "Kode OPD (huruf besar/kecil sama)."}
+    return {
+        "/agencies": {
+            "get": _admin_operation(
+                "Semua OPD dan instansi luar",
+                "Setiap entri dengan kolom agencies.yaml; induk sebelum anak-anaknya.",
+                {
+                    "200": _json(
+                        _object({"agencies": {"type": "array", "items": _schema("Agency")}}),
+                        "Daftar OPD",
+                    )
+                },
+            ),
+            "post": _admin_operation(
+                "Tambah OPD atau instansi luar",
+                "Kode baru; induk harus ada, bukan instansi luar, dan rantai induknya tidak "
+                "berputar. Instansi luar (kind external) tanpa induk.",
+                {
+                    "201": _json(_schema("Agency"), "Ditambahkan"),
+                    "400": _staff_error(_BAD_BODY),
+                    "409": _staff_error("Kode sudah dipakai (`fields.code`: code_taken)"),
+                    "422": _staff_error(
+                        "Isian tidak valid, dengan pesan per kolom di `fields`: kolom tidak "
+                        "dikenal, salah tipe, kode, nama, jenis, induk (unknown_parent, "
+                        "external_parent), email, telegram_chat"
+                    ),
+                },
+                requestBody=_body(schemas.NewAgency),
+            ),
+        },
+        "/agencies/{code}": {
+            "patch": _admin_operation(
+                "Ubah sebagian kolom OPD",
+                "Kolom yang tidak dikirim tetap. Memindah OPD (parent) memeriksa rantai: "
+                "rantai yang berputar ditolak (`fields.parent`: cycle). Menonaktifkan OPD yang "
+                "masih menjadi induk OPD aktif ditolak (409 has_active_children); pengaduannya "
+                "tetap dapat dibuka dan ditangani. Kode tidak dapat diubah.",
+                {
+                    "200": entry,
+                    "400": _staff_error(_BAD_BODY),
+                    "404": _staff_error("Kode OPD tidak ada"),
+                    "409": _staff_error("Masih menjadi induk OPD aktif (has_active_children)"),
+                    "422": _staff_error(
+                        "Isian tidak valid, dengan pesan per kolom di `fields` (cycle, "
+                        "unknown_parent, code_fixed, …)"
+                    ),
+                },
+                parameters=[code],
+                requestBody=_body(schemas.AgencyChanges),
+            )
+        },
+    }
+
+
+def _admin_policy_paths() -> dict:
+    document = _json(_schema("SlaDocument"), "Kebijakan tenggat yang berlaku")
+    return {
+        "/sla": {
+            "get": _admin_operation(
+                "Kebijakan tenggat (struktur sla.yaml)",
+                "Yang disimpan admin, atau sla.yaml daerah; calendar.days_off berisi libur "
+                "daerah dari basis data.",
+                {"200": document},
+            ),
+            "put": _admin_operation(
+                "Ganti seluruh kebijakan tenggat",
+                "Diperiksa seperti sla.yaml (SlaBook.from_dict) dan terhadap daftar OPD dan "
+                "label peta rute. Berlaku untuk tahap yang dimulai sesudahnya; tahap yang sedang "
+                "berjalan tetap dengan tenggatnya. calendar.days_off, bila dikirim, menggantikan "
+                "libur daerah. Dokumen yang sama dengan yang berlaku tidak mengubah apa pun dan "
+                "tidak dicatat.",
+                {
+                    "200": document,
+                    "400": _staff_error(_BAD_BODY),
+                    "422": _staff_error(
+                        "Kebijakan tidak valid (invalid_sla_policy): pesannya diawali jalur "
+                        "yang salah, mis. `defaults.response_days: …`, juga di `fields`"
+                    ),
+                },
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": _schema("SlaDocument")}},
+                },
+            ),
+        },
+    }
+
+
+def _admin_holiday_paths() -> dict:
+    day = {
+        "name": "day",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "YYYY-MM-DD",
+    }
+    return {
+        "/holidays": {
+            "get": _admin_operation(
+                "Libur daerah",
+                "Hari libur yang ditetapkan daerah, urut tanggal (libur nasional dan cuti "
+                "bersama berasal dari paket holidays dan tidak tercantum).",
+                {
+                    "200": _json(
+                        _object({"holidays": {"type": "array", "items": _schema("Holiday")}}),
+                        "Libur daerah",
+                    ),
+                    "400": _staff_error("Parameter year bukan tahun 2000–2100"),
+                },
+                parameters=[
+                    _query(
+                        "year",
+                        {"type": "integer", "minimum": 2000, "maximum": 2100},
+                        "Hanya tahun ini.",
+                    )
+                ],
+            ),
+            "post": _admin_operation(
+                "Tetapkan libur daerah",
+                "Jam kerja setiap proses melewatinya dalam beberapa detik, untuk tenggat baru.",
+                {
+                    "201": _json(_schema("Holiday"), "Ditetapkan"),
+                    "400": _staff_error(_BAD_BODY),
+                    "409": _staff_error("Tanggal itu sudah libur daerah (`fields.date`)"),
+                    "422": _staff_error(
+                        "Tanggal tidak valid atau di luar 2000–2100, keterangan bukan 3–200 "
+                        "karakter, kolom tidak dikenal"
+                    ),
+                },
+                requestBody=_body(schemas.NewHoliday),
+            ),
+        },
+        "/holidays/{day}": {
+            "delete": _admin_operation(
+                "Batalkan libur daerah",
+                "Hari itu kembali menjadi hari kerja untuk tenggat baru.",
+                {
+                    "204": {"description": "Dibatalkan"},
+                    "400": _staff_error("Tanggal bukan YYYY-MM-DD"),
+                    "404": _staff_error("Tanggal itu bukan libur daerah"),
+                },
+                parameters=[day],
+            )
+        },
+    }
+
+
+def _admin_audit_paths() -> dict:
+    return {
+        "/audit": {
+            "get": _admin_operation(
+                "Riwayat perubahan pengaturan",
+                "Setiap perubahan OPD, kebijakan tenggat, libur, peta rute, dan akun: siapa, "
+                f"kapan, sebelum dan sesudah; terbaru dulu, {PAGE_SIZE} per halaman. Jejak "
+                "audit pengaduan terpisah.",
+                {
+                    "200": _json(
+                        _object(
+                            {
+                                "changes": {"type": "array", "items": _schema("ConfigChange")},
+                                "page": {"type": "integer", "minimum": 1},
+                                "pages": {"type": "integer", "minimum": 1},
+                                "total": {"type": "integer", "minimum": 0},
+                            }
+                        ),
+                        "Satu halaman riwayat",
+                    ),
+                    "400": _staff_error("Parameter subject atau page tidak valid"),
+                },
+                parameters=[
+                    _query("subject", {"type": "string", "enum": list(SUBJECTS)}, "Hanya ini."),
+                    _query(
+                        "page", {"type": "integer", "minimum": 1, "maximum": 100_000}, "Halaman."
+                    ),
+                ],
+            )
+        }
+    }
+
+
+def admin_document() -> dict:
+    """The OpenAPI 3.1 document of the admin API (/api/v1/admin/openapi.json)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Lapor admin API",
+            "version": "1.0.0",
+            "description": "Pengaturan wilayah untuk skrip: daftar OPD, kebijakan tenggat, libur "
+            "daerah, dan riwayat perubahan, dengan aturan yang sama dengan halaman admin. "
+            "Setiap permintaan butuh token admin: `Authorization: Bearer <token>` dari `lapor "
+            "token create USER` (USER berperan admin). Setiap perubahan dicatat dengan pemilik "
+            "token sebagai pelakunya, dan berlaku di setiap proses dalam beberapa detik. Dokumen "
+            "ini publik; endpointnya tidak. Pesan galat dalam Bahasa Indonesia.",
+        },
+        "servers": [{"url": "/api/v1/admin"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Token API seorang admin dari `lapor token create USER`.",
+                }
+            },
+            "schemas": {
+                **schemas.components(schemas.ADMIN_BODIES),
+                "Agency": _AGENCY_ENTRY,
+                "SlaDocument": _SLA_DOCUMENT,
+                "Holiday": _HOLIDAY,
+                "ConfigChange": _CONFIG_CHANGE,
+                "Error": _ERROR,
+            },
+        },
+        "paths": {
+            **_admin_agency_paths(),
+            **_admin_policy_paths(),
+            **_admin_holiday_paths(),
+            **_admin_audit_paths(),
         },
     }

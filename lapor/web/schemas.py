@@ -18,6 +18,7 @@ from lapor.domain.feedback import MAX_COMMENT, MIN_REASON
 from lapor.domain.intake import MAX_ADDRESS, MAX_NAME, MAX_TEXT, MAX_TITLE, MIN_TEXT
 from lapor.domain.workflow import MAX_NOTE, RejectReason
 from lapor.services.casework import MAX_BULK, ROLE_ACTIONS
+from models import AgencyKind
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -176,6 +177,7 @@ PROBLEMS = {
     "model_attributes_type": ("not_an_object", "Harus berupa objek JSON."),
     "list_type": ("not_a_list", "Harus berupa daftar."),
     "unstorable_text": ("invalid", "Memuat karakter yang tidak diizinkan (NUL atau surrogate)."),
+    "extra_forbidden": ("unknown_field", "Kolom tidak dikenal."),
 }
 
 
@@ -196,8 +198,104 @@ def parse(model: type[Strict], body: object) -> Strict:
         raise ValidationFailed(problems) from None
 
 
+# --- The admin API's bodies (/api/v1/admin): the field names of agencies.yaml. The models
+# check types; the registry's rules (lapor.domain.registry) check the values.
+
+_AGENCY_EXAMPLE = {
+    "code": "DISPERTA",
+    "name": "Dinas Pertanian Provinsi Kalimantan Tengah",
+    "short_name": "Dispertan",
+    "kind": "dinas",
+    "parent": "SETDA",
+    "email": "disperta@example.go.id",
+    "telegram_chat": None,
+    "active": True,
+}
+
+
+class AgencyFields(Strict):
+    """The fields of an agencies.yaml entry that a change may send."""
+
+    model_config = ConfigDict(extra="forbid")
+    # Fields that cannot be null default to None, which means "not sent" (PATCH).
+    name: StaffText = Field(None, json_schema_extra={"minLength": 3, "maxLength": 200})  # type: ignore[assignment]
+    short_name: StaffText | None = Field(
+        None,
+        description="nama singkat (kosong: dari nama)",
+        json_schema_extra={"maxLength": 80},
+    )
+    kind: StaffText = Field(  # type: ignore[assignment]
+        None,
+        description="jenis: external untuk instansi di luar Pemda (tanpa induk)",
+        json_schema_extra={"enum": [k.value for k in AgencyKind]},
+    )
+    parent: StaffText | None = Field(
+        None, description="kode induk dalam rantai eskalasi (null: puncak rantai)"
+    )
+    email: StaffText | None = Field(None, json_schema_extra={"format": "email"})
+    telegram_chat: int | None = Field(
+        None,
+        description="ID obrolan Telegram grup OPD",
+        json_schema_extra={"minimum": -(10**18) + 1, "maximum": 10**18 - 1},
+    )
+    active: bool = Field(None, description="false: nonaktif (tidak menerima pengaduan baru)")  # type: ignore[assignment]
+
+
+class NewAgency(AgencyFields):
+    """POST /api/v1/admin/agencies: an OPD or outside body, as an agencies.yaml entry."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [_AGENCY_EXAMPLE, {**_AGENCY_EXAMPLE, "code": "SETDA"}]},
+    )
+    code: StaffText = Field(
+        description="kode unik, huruf besar",
+        json_schema_extra={"pattern": "^[A-Z0-9][A-Z0-9_-]{1,39}$"},
+    )
+    name: StaffText = Field(json_schema_extra={"minLength": 3, "maxLength": 200})
+    kind: StaffText = Field(json_schema_extra={"enum": [k.value for k in AgencyKind]})
+
+
+class AgencyChanges(AgencyFields):
+    """PATCH /api/v1/admin/agencies/<code>: only the fields sent change."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "Dinas Pertanian dan Peternakan Provinsi Kalimantan Tengah"},
+                {"parent": "BIRO-EKON"},
+                {"email": "dishub@example.go.id", "telegram_chat": -1001234567890},
+                {"parent": "DISHUB"},
+                {"active": False},
+            ]
+        },
+    )
+    code: StaffText | None = Field(None, description="tidak dapat diubah: sama dengan kode di URL")
+
+
+class NewHoliday(Strict):
+    """POST /api/v1/admin/holidays: a regional day off."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"date": "2031-05-23", "reason": "Hari jadi provinsi (cuti daerah)"},
+                {"date": "2031-02-30", "reason": "Tanggal yang tidak ada"},
+            ]
+        },
+    )
+    date: StaffText = Field(
+        description="YYYY-MM-DD, antara 2000 dan 2100",
+        json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}$"},
+    )
+    reason: StaffText = Field(json_schema_extra={"minLength": 3, "maxLength": 200})
+
+
 PUBLIC_BODIES: tuple[type[Strict], ...] = (NewComplaint, Feedback, Reopening, Answer)
 STAFF_BODIES: tuple[type[Strict], ...] = (StaffActionBody, BulkActionBody, ReadNotices)
+ADMIN_BODIES: tuple[type[Strict], ...] = (NewAgency, AgencyChanges, NewHoliday)
 
 
 def components(models: tuple[type[Strict], ...] = PUBLIC_BODIES) -> dict[str, dict]:
