@@ -411,3 +411,13 @@ def test_a_stage_already_running_keeps_its_deadline_when_the_policy_changes(sett
         now=datetime(2026, 12, 7, 9, tzinfo=WIB),
     ).complaint  # fmt: skip
     assert later.verification_due_at.astimezone(WIB).date() == date(2026, 12, 8)
+
+
+def test_the_unit_that_verifies_complaints_cannot_be_deactivated(settings, client, session):
+    admin = {"Authorization": f"Bearer {_token(settings, 'admin', Role.ADMIN)}"}
+    refused = client.patch(
+        "/api/v1/admin/agencies/DISKOMINFOSANTIK", headers=admin, json={"active": False}
+    )
+    assert refused.status_code == 409
+    assert "unit verifikasi" in refused.get_json()["error"]["message"]
+    assert registry.entry(session, "DISKOMINFOSANTIK").active

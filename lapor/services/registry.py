@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from lapor.domain.errors import DomainError, FieldProblem, NotFound, ValidationFailed
 from lapor.domain.registry import AgencyEntry, check_parent, entry_from
-from lapor.domain.workflow import OPEN
+from lapor.domain.workflow import OPEN, WITH_AGENCY
 from lapor.infra.region import Registry
 from lapor.services import changes
 from lapor.services.changes import Editor
@@ -53,6 +53,15 @@ def depth_of(entry_list: list[AgencyEntry]) -> dict[str, int]:
     for entry in entry_list:  # parents come first
         depth[entry.code] = depth.get(entry.parent, -1) + 1 if entry.parent else 0
     return depth
+
+
+def descendants(entry_list: list[AgencyEntry], code: str) -> set[str]:
+    """The codes of every OPD under this one, at any depth (it cannot become their child)."""
+    under: set[str] = set()
+    for entry in entry_list:  # parents come first
+        if entry.parent == code or entry.parent in under:
+            under.add(entry.code)
+    return under
 
 
 def _entry(agency: Agency, by_id: Mapping[int | None, Agency]) -> AgencyEntry:
@@ -122,10 +131,17 @@ def create_agency(
 
 
 def update_agency(
-    session: Session, editor: Editor, code: str, values: Mapping[str, object], *, now: datetime
+    session: Session,
+    editor: Editor,
+    code: str,
+    values: Mapping[str, object],
+    *,
+    now: datetime,
+    triage_agency: str | None = None,
 ) -> Agency:
     """Change some fields of an OPD (the others stay); moving it checks the chain, and
-    deactivating it checks that nothing active hangs under it."""
+    deactivating it checks that nothing active hangs under it and that it is not the unit
+    that verifies complaints (`triage_agency` of the policy in force)."""
     agency = _agency(session, code)
     before = entry(session, agency.code)
     after = entry_from(values, base=before)
@@ -133,7 +149,9 @@ def update_agency(
     if after.parent != before.parent:
         check_parent(after.code, after.parent, parent_of, kind_of)
     if before.active and not after.active:
-        _check_can_deactivate(session, agency)
+        _check_can_deactivate(session, agency, triage_agency)
+    if after.kind == AgencyKind.EXTERNAL and before.kind != AgencyKind.EXTERNAL:
+        _check_no_children(session, agency)
     if after == before:
         return agency
     agency.sqlmodel_update(_columns(after, by_code))
@@ -164,7 +182,13 @@ def _columns(entry: AgencyEntry, by_code: Mapping[str, Agency]) -> dict[str, obj
     }
 
 
-def _check_can_deactivate(session: Session, agency: Agency) -> None:
+def _check_can_deactivate(session: Session, agency: Agency, triage_agency: str | None) -> None:
+    if agency.code == triage_agency:
+        raise DomainError(
+            f"{agency.code} adalah unit verifikasi di kebijakan tenggat: pilih unit lain di "
+            "halaman Tenggat dahulu.",
+            code="triage_agency",
+        )
     children = session.exec(
         select(Agency.code).where(Agency.parent_id == agency.id, Agency.active)
     ).all()
@@ -173,6 +197,21 @@ def _check_can_deactivate(session: Session, agency: Agency) -> None:
             f"{agency.code} masih menjadi induk OPD aktif ({', '.join(children)}): pindahkan "
             "atau nonaktifkan dulu unit di bawahnya, agar rantai eskalasinya tidak terputus.",
             code="has_active_children",
+        )
+
+
+def _check_no_children(session: Session, agency: Agency) -> None:
+    # An outside body is no link of the escalation chain: nothing may hang under it.
+    children = session.exec(select(Agency.code).where(Agency.parent_id == agency.id)).all()
+    if children:
+        raise ValidationFailed(
+            {
+                "kind": FieldProblem(
+                    "has_children",
+                    f"{agency.code} masih menjadi induk ({', '.join(children)}): instansi luar "
+                    "tidak dapat menjadi induk.",
+                )
+            }
         )
 
 
@@ -228,6 +267,18 @@ def impact(session: Session, code: str, routing: Mapping, sla: Mapping) -> Impac
     )
 
 
+def transferable(session: Session, code: str) -> list[str]:
+    """The tracking codes of the OPD's complaints that can be handed to another OPD now."""
+    agency = _agency(session, code)
+    return list(
+        session.exec(
+            select(Complaint.tracking_code)
+            .where(Complaint.agency_id == agency.id, Complaint.status.in_(WITH_AGENCY))
+            .order_by(Complaint.id)
+        )
+    )
+
+
 def delete_agency(
     session: Session, editor: Editor, code: str, routing: Mapping, sla: Mapping, *, now: datetime
 ) -> None:
@@ -263,7 +314,12 @@ class Difference:
 
 
 def import_registry(
-    session: Session, editor: Editor, registry: Registry, *, now: datetime
+    session: Session,
+    editor: Editor,
+    registry: Registry,
+    *,
+    now: datetime,
+    triage_agency: str | None = None,
 ) -> list[Difference]:
     """Make the table match the file: add, update and move what it lists, deactivate what it
     does not (deepest first). Importing the same file again changes nothing."""
@@ -279,7 +335,7 @@ def import_registry(
         before = entry(session, new.code)
         # Deactivations wait until the end: the file may move the children first.
         wanted = {**values, "active": new.active or before.active}
-        update_agency(session, editor, new.code, wanted, now=now)
+        update_agency(session, editor, new.code, wanted, now=now, triage_agency=triage_agency)
         after = entry(session, new.code)
         diff = _field_diff(before, after)
         if diff:
@@ -290,7 +346,9 @@ def import_registry(
         if e.code not in listed or not _listed(registry, e.code).active
     ]  # fmt: skip
     for old in to_deactivate:
-        update_agency(session, editor, old.code, {"active": False}, now=now)
+        update_agency(
+            session, editor, old.code, {"active": False}, now=now, triage_agency=triage_agency
+        )
         differences.append(Difference(old.code, "deactivate", {"active": (True, False)}))
     return differences
 

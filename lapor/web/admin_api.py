@@ -27,7 +27,7 @@ bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 # Served without a token: the description of the API grants nothing, its endpoints need one.
 PUBLIC_ENDPOINTS = frozenset({"admin_api.openapi"})
 # Refusals that are a clash with what exists, not a wrong value: 409.
-CONFLICTS = frozenset({"code_taken", "already_off", "has_active_children"})
+CONFLICTS = frozenset({"code_taken", "already_off", "has_active_children", "triage_agency"})
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _PATH_CODE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _POLICY_PATH = re.compile(r"^([A-Za-z0-9_.\[\]-]+): ")
@@ -51,6 +51,11 @@ def _authenticate():
         )
     g.editor = Editor(user.id, user.username)
     return None
+
+
+def _triage() -> str | None:
+    """The unit that verifies complaints under the policy in force (it must stay active)."""
+    return effects.sla_document(current_app.extensions["lapor.settings"]).get("triage_agency")
 
 
 @bp.get("/openapi.json")
@@ -168,7 +173,11 @@ def update_agency(code: str):
         raise NotFound(f"OPD dengan kode '{code[:40]}' tidak ada.")
     sent = schemas.parse(schemas.AgencyChanges, _json_object()).model_dump(exclude_unset=True)
     changed = _changed(
-        lambda session: registry.update_agency(session, g.editor, code, sent, now=utcnow()).code
+        lambda session: (
+            registry.update_agency(
+                session, g.editor, code, sent, now=utcnow(), triage_agency=_triage()
+            ).code
+        )
     )
     return jsonify(registry.entry(db.get_session(), changed).as_dict())
 
