@@ -7,6 +7,7 @@ import csv
 import os
 import random
 import shutil
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
+from werkzeug.serving import make_server
 
 from lapor import create_app
 from lapor.infra import db, directory, region
@@ -234,3 +236,42 @@ def smtp():
     server = FakeSmtp().start()
     yield server
     server.stop()
+
+
+# --- a real browser (the slow suite) ------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = "Debian's chromium is not installed (apt-get install -y chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_url(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
