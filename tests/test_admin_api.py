@@ -313,8 +313,8 @@ def test_the_days_off_in_the_policy_replace_the_regional_days_off(api, settings)
     listed = api("get", "/holidays").get_json()["holidays"]
     assert [h["date"] for h in listed] == ["2031-06-01", "2031-12-24"]
     short = {**document, "calendar": {**document["calendar"], "days_off": {"2031-07-01": "x"}}}
-    error = assert_error(api("put", "/sla", json=short), 422, "validation_failed")
-    assert "reason" in error["fields"]
+    error = assert_error(api("put", "/sla", json=short), 422, "invalid_sla_policy")
+    assert error["message"].startswith("calendar.days_off.2031-07-01: Keterangan libur")
     assert [h["date"] for h in api("get", "/holidays").get_json()["holidays"]] == [
         "2031-06-01",
         "2031-12-24",

@@ -381,3 +381,23 @@ def test_only_an_admin_may_use_the_policy_pages(admin, app):
     for url in (SLA, ROUTING):
         assert supervisor.get(url).status_code == 403
         assert supervisor.post(url, data={}).status_code == 403
+
+
+def test_two_admins_changing_different_labels_keep_both_changes(admin, app, settings):
+    """Each page sends only what its admin changed: the second save does not put back what
+    the first admin moved after the second page was shown."""
+    other = signed_in(app, "admin")
+    first = read_form(admin.get(ROUTING).get_data(as_text=True), "routing-form")
+    second = read_form(other.get(ROUTING).get_data(as_text=True), "routing-form")
+    first["rute:Dinas Sosial"] = ["DINKES"]
+    assert admin.post(ROUTING, data=first).status_code == 303
+    second["rute:Dinas Perhubungan"] = ["PUPR"]
+    assert other.post(ROUTING, data=second).status_code == 303
+    directory.config.clear()
+    labels = label_map(settings)
+    assert labels.agency_for("Dinas Sosial", None) == "DINKES"
+    assert labels.agency_for("Dinas Perhubungan", None) == "PUPR"
+    assert [c.after for c in audit(settings, "routing")] == [
+        {"Dinas Sosial": "DINKES"},
+        {"Dinas Perhubungan": "PUPR"},
+    ]

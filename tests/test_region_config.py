@@ -18,6 +18,7 @@ import yaml
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+import models
 from lapor.cli import main
 from lapor.domain.errors import ValidationFailed
 from lapor.domain.intake import Submission
@@ -50,7 +51,9 @@ ADMIN = Editor(None, "admin-uji")
 
 
 def test_an_entry_is_checked_field_by_field_with_the_names_of_agencies_yaml():
-    entry = entry_from({"code": " dinas-baru ", "name": "Dinas Baru", "kind": "DINAS"})
+    entry = entry_from(
+        {"code": " dinas-baru ", "name": "Dinas Baru", "kind": "DINAS", "parent": "setda"}
+    )
     assert (entry.code, entry.short_name, entry.kind, entry.active) == (
         "DINAS-BARU",
         "Dinas Baru",
@@ -76,7 +79,7 @@ def test_an_outside_body_has_no_parent_and_a_code_is_fixed_once_made():
     with pytest.raises(ValidationFailed) as failed:
         entry_from({"code": "KPK", "name": "Komisi", "kind": "external", "parent": "GUB"})
     assert failed.value.fields["parent"].code == "external_parent"
-    base = entry_from({"code": "DINAS-A", "name": "Dinas A", "kind": "dinas"})
+    base = entry_from({"code": "DINAS-A", "name": "Dinas A", "kind": "dinas", "parent": "SETDA"})
     with pytest.raises(ValidationFailed) as failed:
         entry_from({"code": "DINAS-B"}, base=base)
     assert failed.value.fields["code"].code == "code_fixed"
@@ -421,3 +424,109 @@ def test_the_unit_that_verifies_complaints_cannot_be_deactivated(settings, clien
     assert refused.status_code == 409
     assert "unit verifikasi" in refused.get_json()["error"]["message"]
     assert registry.entry(session, "DISKOMINFOSANTIK").active
+
+
+# --- what a second look found ------------------------------------------------------------
+
+
+def test_an_opd_of_the_region_needs_a_parent_but_the_head_and_outside_bodies_do_not():
+    with pytest.raises(ValidationFailed) as failed:
+        entry_from({"code": "DISTOP", "name": "Dinas Tanpa Induk", "kind": "dinas"})
+    assert failed.value.fields["parent"].code == "parent_required"
+    entry_from({"code": "WAGUB", "name": "Wakil Gubernur", "kind": "pimpinan"})
+    entry_from({"code": "BPK", "name": "Badan Pemeriksa Keuangan", "kind": "external"})
+
+
+def test_an_active_opd_cannot_hang_under_an_inactive_one(settings, session):
+    now = utcnow()
+    registry.create_agency(
+        session, ADMIN, {"code": "UJI-INDUK", "name": "Unit Induk", "kind": "dinas",
+                         "parent": "SETDA"}, now=now,
+    )  # fmt: skip
+    registry.update_agency(session, ADMIN, "UJI-INDUK", {"active": False}, now=now)
+    for attempt in (
+        lambda: registry.create_agency(
+            session,
+            ADMIN,
+            {"code": "UJI-ANAK", "name": "Unit Anak", "kind": "upt", "parent": "UJI-INDUK"},
+            now=now,
+        ),  # fmt: skip
+        lambda: registry.update_agency(session, ADMIN, "DISHUB", {"parent": "UJI-INDUK"}, now=now),
+    ):
+        with pytest.raises(ValidationFailed) as failed:
+            attempt()
+        assert failed.value.fields["parent"].code == "inactive_parent"
+
+
+def test_the_unit_that_verifies_complaints_cannot_become_an_outside_body(settings, client):
+    admin = {"Authorization": f"Bearer {_token(settings, 'admin', Role.ADMIN)}"}
+    refused = client.patch(
+        "/api/v1/admin/agencies/DISKOMINFOSANTIK",
+        headers=admin,
+        json={"kind": "external", "parent": None},
+    )
+    assert refused.status_code == 409, refused.get_json()
+    assert client.get("/api/v1/admin/sla", headers=admin).get_json()["triage_agency"] == (
+        "DISKOMINFOSANTIK"
+    )
+
+
+def test_a_database_from_before_keeps_the_days_off_its_file_declared(settings, tmp_path):
+    """A region that declared days off in sla.yaml, upgraded to the day_off table: init
+    brings them in once, and never again after an admin changed the calendar."""
+    import shutil
+
+    from lapor.cli.bootstrap import initialise
+    from lapor.infra.region import region_dir
+
+    folder = tmp_path / "wilayah"
+    shutil.copytree(region_dir("kalteng"), folder)
+    sla_file = folder / "sla.yaml"
+    sla_file.write_text(
+        sla_file.read_text(encoding="utf-8").replace(
+            "days_off: {}", 'days_off: {"2031-06-10": "Hari Jadi Kota"}'
+        ),
+        encoding="utf-8",
+    )
+    upgraded = settings.with_overrides({"region": str(folder)})
+    assert initialise(upgraded)["days_off"] == 1
+    assert initialise(upgraded)["days_off"] == 0
+    with Session(db.engine_for(settings.database_url)) as session:
+        assert [d.reason for d in policy.days_off(session, 2031)] == ["Hari Jadi Kota"]
+    db.run_in_transaction(
+        settings, lambda s: policy.remove_day_off(s, ADMIN, date(2031, 6, 10), now=utcnow())
+    )
+    assert initialise(upgraded)["days_off"] == 0
+
+
+def test_hostile_addresses_on_the_admin_pages_are_refused_not_crashed(settings, app):
+    from support import signed_in
+
+    db.run_in_transaction(
+        settings,
+        lambda s: accounts.create_user(
+            s, username="admin", password=STAFF_PASSWORD, role=Role.ADMIN, now=utcnow()
+        ),
+    )
+    app.config.update(WTF_CSRF_ENABLED=False)
+    admin = signed_in(app, "admin")
+    assert admin.post("/admin/libur/9999-12-31/hapus").status_code == 404
+    assert admin.post("/admin/libur/0001-01-01/hapus").status_code == 404
+    for path in (
+        "/admin/pengguna/99999999999999999999999",
+        "/admin/pengguna/2147483648/nonaktifkan",
+    ):
+        assert admin.get(path).status_code == 404
+    with Session(db.engine_for(settings.database_url)) as session:
+        own = session.exec(select(models.User).where(models.User.username == "admin")).one()
+    refused = admin.post(f"/admin/pengguna/{own.id}/buka-kunci")
+    assert refused.status_code == 422 and "tidak sedang terkunci" in refused.get_data(as_text=True)
+    with Session(db.engine_for(settings.database_url)) as session:
+        assert session.exec(select(func.count()).select_from(ConfigChange)).one() == 0
+
+
+def test_a_policy_with_a_level_title_that_is_no_text_is_refused():
+    with pytest.raises(PolicyError, match=r"escalation\[1\].title"):
+        SlaBook.from_dict(
+            {"escalation": [{"level": 1, "after_days": 0, "target": "agency", "title": ["x"]}]}
+        )

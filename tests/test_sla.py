@@ -17,7 +17,7 @@ from lapor.domain import workflow
 from lapor.domain.intake import Submission
 from lapor.domain.sla_policy import PolicyError, SlaBook
 from lapor.infra import db
-from lapor.infra.region import sla_book_for
+from lapor.infra.region import sla_document_for
 from lapor.infra.settings import Settings
 from lapor.services import sweep as sla
 from lapor.services.filing import file_complaint
@@ -90,7 +90,7 @@ def inapp(settings: Settings, code: str) -> list[tuple[str, str]]:
 
 
 def test_the_shipped_policy_follows_sp4n_lapor():
-    book = sla_book_for("kalteng")
+    book = SlaBook.from_dict(sla_document_for("kalteng"))
     policy = book.policy_for(None, None)
     assert (policy.verification_days, policy.response_days) == (3, 5)
     assert policy.resolution_calendar_days == 60

@@ -23,7 +23,7 @@ from lapor.domain.timefmt import human, utcnow
 from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, Action
 from lapor.infra import db, region
 from lapor.infra.settings import Settings, SettingsError
-from lapor.services import accounts, effects, registry, views
+from lapor.services import accounts, registry, views
 from lapor.services.changes import CLI
 from lapor.services.views import find_complaint
 from models import (
@@ -225,9 +225,8 @@ def registry_import(file: Path, dry_run: bool) -> None:
         raise CommandError(str(exc)) from exc
     with _session() as session:
         try:
-            triage = effects.sla_document(_settings()).get("triage_agency")
             differences = registry.import_registry(
-                session, CLI, loaded, now=utcnow(), triage_agency=triage
+                session, CLI, loaded, now=utcnow(), region=_settings().region
             )
         except DomainError as exc:
             raise CommandError(_problem_text(exc)) from exc

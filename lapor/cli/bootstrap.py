@@ -24,14 +24,17 @@ def initialise(settings: Settings) -> dict[str, int]:
 
 
 def seed_new_database(session: Session, settings: Settings) -> dict[str, int]:
-    """Seed an empty registry and calendar from the region's files; leave kept ones alone."""
+    """Seed what was never configured from the region's files: an empty registry, and the
+    regional days off while no change was ever recorded (a database from before the admins
+    kept them, too); leave what admins keep alone."""
     counts = {"added": 0, "updated": 0, "deactivated": 0, "days_off": 0}
-    if session.exec(select(Agency.id).limit(1)).first() is not None:
-        return counts
-    counts.update(region.seed_agencies(session, region.registry_for(settings.region)))
-    book = SlaBook.from_dict(region.sla_document_for(settings.region))
-    for day, reason in book.days_off.items():
-        session.add(DayOff(day=day, reason=reason, created_at=utcnow()))
-        counts["days_off"] += 1
-    directory.bump_version(session, utcnow())
+    if session.exec(select(Agency.id).limit(1)).first() is None:
+        counts.update(region.seed_agencies(session, region.registry_for(settings.region)))
+    if directory.current_version(session) == 0:
+        book = SlaBook.from_dict(region.sla_document_for(settings.region))
+        for day, reason in book.days_off.items():
+            if session.get(DayOff, day) is None:
+                session.add(DayOff(day=day, reason=reason, created_at=utcnow()))
+                counts["days_off"] += 1
+        directory.bump_version(session, utcnow())
     return counts

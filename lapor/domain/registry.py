@@ -13,6 +13,8 @@ from models import AgencyKind
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 FIELDS = ("code", "name", "short_name", "kind", "parent", "email", "telegram_chat", "active")
+# Every kind but the head of the region and outside bodies hangs under a parent.
+NEED_PARENT = frozenset(AgencyKind) - {AgencyKind.PIMPINAN, AgencyKind.EXTERNAL}
 # A chain longer than this is a mistake in the data (the real ones are three or four deep).
 MAX_DEPTH = 12
 
@@ -49,6 +51,14 @@ def entry_from(values: Mapping[str, object], base: AgencyEntry | None = None) ->
     if checked["kind"] == AgencyKind.EXTERNAL and checked["parent"]:
         problems["parent"] = FieldProblem(
             "external_parent", "Instansi luar tidak berada dalam rantai eskalasi (tanpa induk)."
+        )
+    elif checked["kind"] in NEED_PARENT and not checked["parent"] and "parent" not in problems:
+        # Without a parent an OPD would be a second top of the region: its late complaints
+        # would never climb to the head of the region.
+        problems["parent"] = FieldProblem(
+            "parent_required",
+            "OPD daerah wajib punya induk dalam rantai eskalasi (mis. SETDA); hanya pimpinan "
+            "daerah dan instansi luar yang tanpa induk.",
         )
     if base is not None and checked["code"] != base.code:
         problems["code"] = FieldProblem("code_fixed", "Kode OPD tidak dapat diubah.")
@@ -159,11 +169,21 @@ def check_parent(
     parent: str | None,
     parent_of: Callable[[str], str | None],
     kind_of: Callable[[str], AgencyKind | None],
+    inactive: Callable[[str], bool] = lambda _code: False,
 ) -> None:
-    """Refuse a parent that is unknown, an outside body, or that would close a loop in the
-    escalation chain (the chain must end at the top of the region)."""
+    """Refuse a parent that is unknown, an outside body, inactive (an escalation would reach
+    no one), or that would close a loop in the escalation chain (the chain must end at the
+    top of the region)."""
     if parent is None:
         return
+    if inactive(parent):
+        raise ValidationFailed(
+            {
+                "parent": FieldProblem(
+                    "inactive_parent", f"Induk '{parent}' sudah nonaktif: pilih OPD yang aktif."
+                )
+            }
+        )
     kind = kind_of(parent)
     if kind is None:
         raise ValidationFailed(

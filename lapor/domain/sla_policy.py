@@ -15,6 +15,7 @@ TARGETS = ("agency", "parent", "root")
 SECTIONS = ("calendar", "defaults", "triage_agency", "escalation", "agencies", "categories")
 # A year: more is a typing slip, and counting it would take the clock ages (or past year 9999).
 MAX_DAYS = 365
+MAX_TITLE = 120  # an escalation level's title, shown in notices and on the dashboard
 T = TypeVar("T")
 
 
@@ -173,7 +174,7 @@ def _levels(raw: object) -> tuple[EscalationLevel, ...]:
                 level=_whole(item.get("level"), f"escalation[{index}].level", low=1),
                 after_days=_whole(item.get("after_days", 0), f"escalation[{index}].after_days", 0),
                 target=target,
-                title=str(item.get("title") or f"Tingkat {index}"),
+                title=_title(item.get("title"), index),
             )
         )
     numbers = [lvl.level for lvl in levels]
@@ -186,6 +187,14 @@ def _levels(raw: object) -> tuple[EscalationLevel, ...]:
                 f"{before.level} ({before.after_days}), bukan {after.after_days}."
             )
     return tuple(levels)
+
+
+def _title(raw: object, index: int) -> str:
+    if raw is None or raw == "":
+        return f"Tingkat {index}"
+    if not isinstance(raw, str) or len(raw.strip()) > MAX_TITLE:
+        raise PolicyError(f"escalation[{index}].title: teks paling banyak {MAX_TITLE} karakter.")
+    return raw.strip()
 
 
 def _weekend(raw: object) -> frozenset[int]:

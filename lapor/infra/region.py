@@ -6,6 +6,7 @@ folder of its own); the code reads whatever the files say.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -16,7 +17,6 @@ from sqlmodel import Session, select
 from lapor.domain.errors import ValidationFailed
 from lapor.domain.places import Gazetteer
 from lapor.domain.registry import AgencyEntry, entry_from
-from lapor.domain.sla_policy import SlaBook
 from models import Agency, AgencyKind
 
 REGIONS_DIR = Path(__file__).parent.parent / "data" / "regions"
@@ -156,12 +156,6 @@ def registry_for(region: str) -> Registry:
     return load_registry(region_dir(region) / "agencies.yaml")
 
 
-@cache
-def sla_book_for(region: str) -> SlaBook:
-    """The region's SLA policies (sla.yaml), read and checked once per process."""
-    return SlaBook.from_dict(_read_yaml(region_dir(region) / "sla.yaml"))
-
-
 def sla_document_for(region: str) -> dict:
     """The region's sla.yaml as parsed: the policy until an admin saves one."""
     return _read_yaml(region_dir(region) / "sla.yaml")
@@ -170,3 +164,17 @@ def sla_document_for(region: str) -> dict:
 def routing_document_for(region: str) -> dict:
     """The region's routing.yaml as parsed: the label map until an admin saves one."""
     return _read_yaml(region_dir(region) / "routing.yaml")
+
+
+def documents_in_force(region: str, saved: Mapping[str, dict]) -> dict[str, dict]:
+    """The SLA policy and the routing map in force: the ones admins saved (`saved`, by key),
+    else the region's files. The file's days off are not part of it: `lapor init` seeds them
+    into the day_off table, the calendar's only source."""
+    sla = saved.get("sla")
+    if sla is None:
+        sla = dict(sla_document_for(region))
+        calendar = dict(sla.get("calendar") or {})
+        calendar.pop("days_off", None)
+        sla["calendar"] = calendar
+    routing = saved.get("routing")
+    return {"sla": sla, "routing": routing if routing is not None else routing_document_for(region)}

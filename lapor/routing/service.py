@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from lapor.infra import db, directory
-from lapor.infra.region import routing_document_for
+from lapor.infra.region import documents_in_force
 from lapor.infra.settings import Settings
 from lapor.routing import model as routing_model
 from lapor.routing.artifacts import ModelStore
@@ -30,8 +30,7 @@ def routing_document(settings: Settings, snapshot: directory.Snapshot | None = N
     """The routing map in force, in the structure of routing.yaml: the one an admin saved,
     else the region's file."""
     snapshot = snapshot or directory.config.snapshot(settings)
-    saved = snapshot.documents.get("routing")
-    return saved if saved is not None else routing_document_for(settings.region)
+    return documents_in_force(settings.region, snapshot.documents)["routing"]
 
 
 def label_map(settings: Settings) -> LabelMap:

@@ -73,13 +73,17 @@ def _role(role: Role | str) -> Role:
         ) from exc
 
 
-def _agency_for_role(session: Session, role: Role, agency_code: str | None) -> Agency | None:
+def _agency_for_role(
+    session: Session, role: Role, agency_code: str | None, kept_id: int | None = None
+) -> Agency | None:
+    """The OPD of an account in this role; a deactivated one only if the account is in it
+    already (its name can still be edited before it is moved)."""
     agency = _agency(session, agency_code) if agency_code else None
     if role == Role.OFFICER and agency is None:
         raise DomainError(
             "Petugas (officer) wajib terdaftar pada satu OPD.", code="agency_required"
         )
-    if agency is not None and not agency.active:
+    if agency is not None and not agency.active and agency.id != kept_id:
         raise DomainError(f"OPD {agency.code} sudah nonaktif.", code="inactive_agency")
     return agency
 
@@ -118,7 +122,7 @@ def update_user(
     new_role = _role(role)
     if editor.user_id == user.id and new_role != Role.ADMIN:
         raise DomainError("Anda tidak dapat mencabut peran admin Anda sendiri.", code="own_role")
-    agency = _agency_for_role(session, new_role, agency_code)
+    agency = _agency_for_role(session, new_role, agency_code, kept_id=user.agency_id)
     user.role = new_role
     user.agency_id = agency.id if agency else None
     user.full_name = full_name.strip()[:120]
@@ -150,6 +154,10 @@ def unlock(
     """Lift a sign-in lockout before it expires (the owner called the admin)."""
     user = _user(session, user_id)
     failures = sign_in_failures(connection, [user.username])[user.username]
+    if failures < MAX_FAILURES:
+        raise DomainError(f"Akun {user.username} tidak sedang terkunci.", code="not_locked")
+    # Cleared before the audit row commits: should that commit fail, the account is open
+    # early without a record; the other order could leave a record of an unlock not done.
     connection.delete(redis_keys.login_failures(user.username))
     _record(session, editor, user, "unlock", {"failures": failures}, {"failures": 0}, now)
     return user

@@ -13,7 +13,7 @@ from sqlalchemy import event, func
 from sqlmodel import Session, select
 
 from lapor.infra import directory
-from models import ConfigChange
+from models import ConfigChange, ConfigVersion
 
 SUBJECTS = ("agency", "sla", "holiday", "routing", "account")
 # What the processes cache (lapor.infra.directory): a change to these raises the version.
@@ -61,6 +61,13 @@ def record(
         # This process sees its own change at once (the others within CHECK_SECONDS).
         event.listen(session, "after_commit", _forget_copies, once=True)
     return change
+
+
+def lock(session: Session) -> None:
+    """Wait for other admins' changes to commit before reading what to change (the
+    configuration version's row, locked until the caller's transaction ends on PostgreSQL;
+    SQLite has one writer at a time anyway)."""
+    session.get(ConfigVersion, 1, with_for_update=True)
 
 
 def _forget_copies(_session: Session) -> None:

@@ -15,25 +15,15 @@ from lapor.domain.notices import Notices
 from lapor.domain.sla_policy import SlaBook
 from lapor.domain.working_days import WorkingCalendar
 from lapor.infra import directory
-from lapor.infra.region import sla_document_for
+from lapor.infra.region import documents_in_force
 from lapor.infra.settings import Settings
 from models import Complaint, ComplaintEvent
 
 
 def sla_document(settings: Settings, snapshot: directory.Snapshot | None = None) -> dict:
-    """The SLA policy in force, in the structure of sla.yaml without its days off: the one an
-    admin saved, else the region's file."""
+    """The SLA policy in force, in the structure of sla.yaml without its days off."""
     snapshot = snapshot or directory.config.snapshot(settings)
-    saved = snapshot.documents.get("sla")
-    if saved is not None:
-        return saved
-    document = dict(sla_document_for(settings.region))
-    # The file's days off are seeded into the day_off table by `lapor init`, where admins
-    # add and remove them; the table is the calendar's only source.
-    document["calendar"] = {
-        k: v for k, v in (document.get("calendar") or {}).items() if k != "days_off"
-    }
-    return document
+    return documents_in_force(settings.region, snapshot.documents)["sla"]
 
 
 def deadlines_for(settings: Settings) -> Deadlines:

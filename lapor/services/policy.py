@@ -7,22 +7,22 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from lapor.domain import calendar_view
 from lapor.domain.deadlines import Deadlines
 from lapor.domain.errors import DomainError, FieldProblem, ValidationFailed
 from lapor.domain.places import Gazetteer
 from lapor.domain.sla_policy import PolicyError, SlaBook
-from lapor.domain.working_days import due_at
-from lapor.services import changes
+from lapor.domain.working_days import WorkingCalendar, due_at
+from lapor.services import changes, registry
 from lapor.services.changes import Editor
 from models import Agency, AgencyKind, Complaint, DayOff, RegionSetting
 
-MAX_TITLE = 120  # an escalation level's title, shown in notices and on the dashboard
 EARLIEST_DAY_OFF = date(2000, 1, 1)
 LATEST_DAY_OFF = date(2100, 12, 31)
 
@@ -55,9 +55,6 @@ def check_sla(session: Session, document: Mapping, labels: set[str]) -> SlaBook:
     triage = known.get(book.triage_agency)
     if triage is None or not triage.active or triage.kind == AgencyKind.EXTERNAL:
         raise PolicyError(f"triage_agency: '{book.triage_agency}' bukan OPD aktif.")
-    for lvl in book.escalation:
-        if len(lvl.title) > MAX_TITLE:
-            raise PolicyError(f"escalation[{lvl.level}].title: paling banyak {MAX_TITLE} karakter.")
     for name in book.by_category:
         if name not in labels:
             raise PolicyError(f"categories.{name}: kategori tidak dikenal (label peta rute).")
@@ -81,6 +78,8 @@ def save_sla(
     days_off = calendar.pop("days_off", None)
     stored["calendar"] = calendar
     if days_off is not None:
+        for day, reason in days_off.items():
+            _check_reason(day, reason)
         _replace_days_off(session, editor, book.days_off, now)
     if stored != dict(current):
         before = _save_document(session, "sla", stored, now)
@@ -122,6 +121,14 @@ def days_off(session: Session, year: int | None = None) -> list[DayOff]:
     if year is not None:
         query = query.where(DayOff.day >= date(year, 1, 1), DayOff.day <= date(year, 12, 31))
     return list(session.exec(query))
+
+
+def year_calendar(session: Session, calendar: WorkingCalendar, year: int) -> calendar_view.Year:
+    """A year's month grids: weekends, the national holidays and cuti bersama of the clock,
+    and the region's days off as committed now (not as cached)."""
+    national = replace(calendar, extra_days_off={})
+    regional = {row.day: row.reason for row in days_off(session, year)}
+    return calendar_view.year_view(year, national.day_off_reason, regional, calendar.weekend)
 
 
 def check_day_off(day: object, reason: object) -> tuple[date, str]:
@@ -179,6 +186,15 @@ def remove_day_off(session: Session, editor: Editor, day: date, *, now: datetime
     )  # fmt: skip
 
 
+def _check_reason(day: object, reason: object) -> None:
+    """A day off in a whole policy follows the rule of one added alone."""
+    try:
+        check_day_off(day if isinstance(day, date) else str(day), reason)
+    except ValidationFailed as failed:
+        message = next(iter(failed.fields.values())).message
+        raise PolicyError(f"calendar.days_off.{day}: {message}") from failed
+
+
 def _replace_days_off(
     session: Session, editor: Editor, wanted: Mapping[date, str], now: datetime
 ) -> None:
@@ -208,12 +224,15 @@ def save_routing(
     editor: Editor,
     labels: Mapping[str, object],
     *,
-    current: Mapping,
+    region: str,
     gazetteer: Gazetteer,
     now: datetime,
 ) -> dict:
     """Point classifier labels at other OPDs (None: always to triage; {"by_location": true}:
-    the kabupaten/kota of the complaint). Only labels of the current map can be set."""
+    the kabupaten/kota of the complaint). Only labels of the map in force can be set; the
+    others keep what they are in the database now (read under the configuration's lock)."""
+    changes.lock(session)
+    current = registry.documents(session, region)["routing"]
     targets = dict(current.get("labels") or {})
     known = {a.code: a for a in session.exec(select(Agency))}
     problems: dict[str, FieldProblem] = {}

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from lapor.domain.errors import DomainError, FieldProblem, NotFound, ValidationFailed
 from lapor.domain.registry import AgencyEntry, check_parent, entry_from
 from lapor.domain.workflow import OPEN, WITH_AGENCY
-from lapor.infra.region import Registry
+from lapor.infra.region import Registry, documents_in_force
 from lapor.services import changes
 from lapor.services.changes import Editor
 from models import (
@@ -109,6 +109,10 @@ def _parent_lookup(session: Session):
     return parent_of, kind_of, by_code
 
 
+def _inactive(by_code: Mapping[str, Agency]):
+    return lambda code: code in by_code and not by_code[code].active
+
+
 def create_agency(
     session: Session, editor: Editor, values: Mapping[str, object], *, now: datetime
 ) -> Agency:
@@ -119,7 +123,7 @@ def create_agency(
         raise ValidationFailed(
             {"code": FieldProblem("code_taken", f"Kode OPD '{new.code}' sudah dipakai.")}
         )
-    check_parent(new.code, new.parent, parent_of, kind_of)
+    check_parent(new.code, new.parent, parent_of, kind_of, _inactive(by_code))
     agency = Agency(code=new.code, **_columns(new, by_code))
     session.add(agency)
     session.flush()
@@ -137,20 +141,23 @@ def update_agency(
     values: Mapping[str, object],
     *,
     now: datetime,
-    triage_agency: str | None = None,
+    region: str | None = None,
 ) -> Agency:
-    """Change some fields of an OPD (the others stay); moving it checks the chain, and
-    deactivating it checks that nothing active hangs under it and that it is not the unit
-    that verifies complaints (`triage_agency` of the policy in force)."""
+    """Change some fields of an OPD (the others stay). Moving or reactivating it checks the
+    chain; deactivating it, or making it an outside body, checks that nothing active hangs
+    under it and, given the `region`, that it is not the unit that verifies complaints under
+    the policy in force."""
     agency = _agency(session, code)
     before = entry(session, agency.code)
     after = entry_from(values, base=before)
     parent_of, kind_of, by_code = _parent_lookup(session)
-    if after.parent != before.parent:
-        check_parent(after.code, after.parent, parent_of, kind_of)
-    if before.active and not after.active:
-        _check_can_deactivate(session, agency, triage_agency)
-    if after.kind == AgencyKind.EXTERNAL and before.kind != AgencyKind.EXTERNAL:
+    if after.parent != before.parent or (after.active and not before.active):
+        check_parent(after.code, after.parent, parent_of, kind_of, _inactive(by_code))
+    leaving = after.kind == AgencyKind.EXTERNAL and before.kind != AgencyKind.EXTERNAL
+    if (before.active and not after.active) or leaving:
+        triage = documents(session, region)["sla"].get("triage_agency") if region else None
+        _check_can_deactivate(session, agency, triage)
+    if leaving:
         _check_no_children(session, agency)
     if after == before:
         return agency
@@ -226,7 +233,7 @@ class Impact:
     children: int
     labels: list[str]
     sla_override: bool
-    references: int  # notices and response templates
+    references: int  # notices, response templates and accounts (active or not)
 
     @property
     def deletable(self) -> bool:
@@ -282,7 +289,8 @@ def transferable(session: Session, code: str) -> list[str]:
 def delete_agency(
     session: Session, editor: Editor, code: str, routing: Mapping, sla: Mapping, *, now: datetime
 ) -> None:
-    """Remove an OPD entered by mistake; one that anything refers to is deactivated instead."""
+    """Remove an OPD entered by mistake; one that anything refers to is refused (deactivate
+    it instead)."""
     found = impact(session, code, routing, sla)
     if not found.deletable:
         raise DomainError(
@@ -319,7 +327,7 @@ def import_registry(
     registry: Registry,
     *,
     now: datetime,
-    triage_agency: str | None = None,
+    region: str | None = None,
 ) -> list[Difference]:
     """Make the table match the file: add, update and move what it lists, deactivate what it
     does not (deepest first). Importing the same file again changes nothing."""
@@ -335,7 +343,7 @@ def import_registry(
         before = entry(session, new.code)
         # Deactivations wait until the end: the file may move the children first.
         wanted = {**values, "active": new.active or before.active}
-        update_agency(session, editor, new.code, wanted, now=now, triage_agency=triage_agency)
+        update_agency(session, editor, new.code, wanted, now=now, region=region)
         after = entry(session, new.code)
         diff = _field_diff(before, after)
         if diff:
@@ -346,9 +354,7 @@ def import_registry(
         if e.code not in listed or not _listed(registry, e.code).active
     ]  # fmt: skip
     for old in to_deactivate:
-        update_agency(
-            session, editor, old.code, {"active": False}, now=now, triage_agency=triage_agency
-        )
+        update_agency(session, editor, old.code, {"active": False}, now=now, region=region)
         differences.append(Difference(old.code, "deactivate", {"active": (True, False)}))
     return differences
 
@@ -362,6 +368,8 @@ def _field_diff(before: AgencyEntry, after: AgencyEntry) -> dict[str, tuple[obje
     return {k: (old[k], new[k]) for k in old if old[k] != new[k]}
 
 
-def documents(session: Session) -> dict[str, dict]:
-    """The admins' saved documents by key (sla, routing); missing ones are the files'."""
-    return {row.key: row.data for row in session.exec(select(RegionSetting))}
+def documents(session: Session, region: str) -> dict[str, dict]:
+    """The SLA policy and routing map in force as this session reads them (not a cached copy):
+    the admins' saved documents, else the region's files."""
+    saved = {row.key: row.data for row in session.exec(select(RegionSetting))}
+    return documents_in_force(region, saved)

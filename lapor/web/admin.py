@@ -224,7 +224,7 @@ def _once(page: str, status: int = 200):
     return response
 
 
-@bp.route("/pengguna/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/pengguna/<int(max=2147483647):user_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def users_edit(user_id: int):
     """One account: its facts, its role, OPD and name to edit, and what can be done to it."""
@@ -286,7 +286,7 @@ OFFERED: dict[str, Callable[[User, int | None], bool]] = {
 }
 
 
-@bp.route("/pengguna/<int:user_id>/<what>", methods=["GET", "POST"])
+@bp.route("/pengguna/<int(max=2147483647):user_id>/<what>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def users_confirm(user_id: int, what: str):
     """Disable, enable, reset the password of or unlock an account: a page that says what

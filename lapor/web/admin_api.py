@@ -53,11 +53,6 @@ def _authenticate():
     return None
 
 
-def _triage() -> str | None:
-    """The unit that verifies complaints under the policy in force (it must stay active)."""
-    return effects.sla_document(current_app.extensions["lapor.settings"]).get("triage_agency")
-
-
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 description of this API (lapor.web.openapi.admin_document)."""
@@ -175,7 +170,7 @@ def update_agency(code: str):
     changed = _changed(
         lambda session: (
             registry.update_agency(
-                session, g.editor, code, sent, now=utcnow(), triage_agency=_triage()
+                session, g.editor, code, sent, now=utcnow(), region=_settings().region
             ).code
         )
     )

@@ -5,11 +5,10 @@
 from __future__ import annotations
 
 from lapor.domain import tracking
-from lapor.domain.sla_policy import MAX_DAYS, TARGETS, WEEKDAYS
+from lapor.domain.sla_policy import MAX_DAYS, MAX_TITLE, TARGETS, WEEKDAYS
 from lapor.services import inbox
 from lapor.services.casework import MAX_BULK, ROLE_ACTIONS
 from lapor.services.changes import PAGE_SIZE, SUBJECTS
-from lapor.services.policy import MAX_TITLE
 from lapor.services.worklist import MAX_PER_PAGE, SLA_STATES, SORTS
 from lapor.web import listing, schemas
 from models import ActorKind, AgencyKind, Channel, ComplaintStatus, Role

@@ -15,7 +15,7 @@ from flask_babel import get_locale
 from werkzeug.datastructures import MultiDict
 
 from lapor.domain.errors import DomainError, ValidationFailed
-from lapor.domain.sla_policy import TARGETS, WEEKDAYS, PolicyError, SlaBook, SlaPolicy
+from lapor.domain.sla_policy import TARGETS, WEEKDAYS, PolicyError, SlaPolicy
 from lapor.domain.timefmt import utcnow
 from lapor.infra import db, directory
 from lapor.infra.region import gazetteer_for
@@ -75,7 +75,7 @@ class SlaForm:
     @classmethod
     def of(cls, document: Mapping) -> SlaForm:
         """The policy in force, with a few blank override rows."""
-        effective = SlaBook.from_dict(document).defaults
+        effective = SlaPolicy()  # what a value missing from the document means
         given = document.get("defaults") or {}
         calendar = document.get("calendar") or {}
         return cls(
@@ -362,15 +362,18 @@ def routing():
         return _routing_page()
     settings = _settings()
     directory.config.clear()
-    document = routing_document(settings)
-    targets = document.get("labels") or {}
+    targets = routing_document(settings).get("labels") or {}
     posted = {
         key.removeprefix("rute:"): _target(value)
         for key, value in request.form.items()
         if key.startswith("rute:")
     }
+    # Only what this admin changed on the page: a label another admin moved since the page was
+    # shown keeps that admin's choice (each select carries the value it was shown with).
     changed = {
-        label: t for label, t in posted.items() if label not in targets or targets[label] != t
+        label: target
+        for label, target in posted.items()
+        if request.form.get(f"asal:{label}", _choice(targets.get(label, ""))) != _choice(target)
     }
     if not changed:
         flash("Tidak ada perubahan untuk disimpan.")
@@ -382,7 +385,7 @@ def routing():
                 session,
                 editor(),
                 changed,
-                current=document,
+                region=settings.region,
                 gazetteer=gazetteer_for(settings.region),
                 now=utcnow(),
             ),
@@ -433,6 +436,7 @@ def _routing_page(
         {
             "label": label,
             "choice": _choice((posted or {}).get(label, target)),
+            "saved": _choice(target),
             "score": scores.get(label),
             "volume": volumes.get(label, 0),
             "problem": (problems or {}).get(label),

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from lapor.domain import calendar_view
 from lapor.domain.errors import DomainError, NotFound, ValidationFailed
 from lapor.domain.registry import AgencyEntry
 from lapor.domain.timefmt import utcnow
 from lapor.infra import db
-from lapor.infra.region import routing_document_for, sla_document_for
 from lapor.services import casework, changes, policy, registry
 from lapor.services.effects import deadlines_for
 from lapor.web.admin import editor
@@ -90,7 +87,7 @@ def agencies_edit(code: str):
         db.run_in_transaction(
             _settings(),
             lambda session: registry.update_agency(
-                session, editor(), current.code, values, now=utcnow()
+                session, editor(), current.code, values, now=utcnow(), region=_settings().region
             ),
         )
     except DomainError as failure:
@@ -145,11 +142,8 @@ def _parent_choices(found: list[AgencyEntry], current: AgencyEntry | None) -> li
 
 def _documents(session) -> tuple[dict, dict]:
     """The routing map and SLA policy in force, read in this session (not a cached copy)."""
-    saved = registry.documents(session)
-    region = _settings().region
-    return saved.get("routing") or routing_document_for(region), saved.get(
-        "sla"
-    ) or sla_document_for(region)
+    found = registry.documents(session, _settings().region)
+    return found["routing"], found["sla"]
 
 
 def _impact(code: str) -> registry.Impact:
@@ -177,7 +171,7 @@ def agencies_status(code: str, what: str):
                 current.code,
                 {"active": not deactivate},
                 now=utcnow(),
-                triage_agency=_documents(session)[1].get("triage_agency"),
+                region=_settings().region,
             ),
         )
     except DomainError as failure:
@@ -317,7 +311,8 @@ def holidays_remove(day: str):
     except ValueError:
         return _holidays_page(_year(), {}, {"_": f"Tanggal tidak valid: {day[:20]}."}), 404
     except DomainError as failure:
-        return _holidays_page(parsed.year, {}, _problems(failure)), 404
+        shown = parsed.year if FIRST_YEAR <= parsed.year <= LAST_YEAR else _year()
+        return _holidays_page(shown, {}, _problems(failure)), 404
     flash(f"Libur daerah {parsed.isoformat()} dihapus: hari itu kembali menjadi hari kerja.")
     return _to_year(parsed)
 
@@ -336,13 +331,9 @@ def _year() -> int:
 
 def _holidays_page(year: int, values: dict[str, str], problems: dict[str, str]):
     settings = _settings()
-    clock = deadlines_for(settings).calendar
-    # The national calendar alone: the region's days come from the table, as committed now.
-    national = replace(clock, extra_days_off={})
-    regional = {row.day: row.reason for row in policy.days_off(db.get_session(), year)}
     return render_template(
         "admin_holidays.html",
-        view=calendar_view.year_view(year, national.day_off_reason, regional, clock.weekend),
+        view=policy.year_calendar(db.get_session(), deadlines_for(settings).calendar, year),
         today=utcnow().astimezone(settings.tz).date(),
         values=values or {"date": "", "reason": ""},
         problems=problems,
