@@ -352,3 +352,7 @@ def test_the_configuration_is_read_again_when_its_version_moves(settings):
     now[0] = 7.0
     again = config.snapshot(settings)
     assert again.version == first.version + 1 and not again.agencies["DISHUB"].active
+    with db.session_scope(settings) as session:
+        bump_version(session, NOW)
+    assert config.snapshot(settings) is again  # trusted for two seconds…
+    assert config.snapshot(settings, fresh=True).version == again.version + 1  # …unless asked

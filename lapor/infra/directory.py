@@ -48,12 +48,13 @@ class ConfigDirectory:
         self._lock = threading.Lock()
         self._copies: dict[str, tuple[float, Snapshot]] = {}
 
-    def snapshot(self, settings: Settings) -> Snapshot:
-        """The current configuration of the settings' database."""
+    def snapshot(self, settings: Settings, *, fresh: bool = False) -> Snapshot:
+        """The current configuration of the settings' database; `fresh` asks the version now
+        (an admin's page after a save, which may be served by another process)."""
         url = settings.database_url
         with self._lock:
             checked_at, copy = self._copies.get(url, (None, None))
-            if copy is None or self.clock() - checked_at >= self.check_every:
+            if copy is None or fresh or self.clock() - checked_at >= self.check_every:
                 with Session(db.engine_for(url), expire_on_commit=False) as session:
                     # The version first: content read after it is at least that new, so a
                     # change committed in between is read again at the next check.

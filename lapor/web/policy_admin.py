@@ -248,7 +248,10 @@ def _number(text: str) -> int | str:
 @roles_required(Role.ADMIN)
 def sla():
     if request.method == "GET":
-        return _sla_page(SlaForm.of(sla_document(_settings())))
+        settings = _settings()
+        # As committed now: the page after a save may be served by another process.
+        snapshot = directory.config.snapshot(settings, fresh=True)
+        return _sla_page(SlaForm.of(sla_document(settings, snapshot)))
     settings = _settings()
     directory.config.clear()  # compare with what is saved now, not a copy seconds old
     current = sla_document(settings)
@@ -359,6 +362,7 @@ def long_time(moment: datetime) -> str:
 @roles_required(Role.ADMIN)
 def routing():
     if request.method == "GET":
+        directory.config.snapshot(_settings(), fresh=True)  # as committed now (see sla())
         return _routing_page()
     settings = _settings()
     directory.config.clear()
