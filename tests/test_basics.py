@@ -80,8 +80,8 @@ def test_registry_files_that_contradict_themselves_are_refused(tmp_path: Path):
     with pytest.raises(RegionDataError, match="induk"):
         load_registry(path)
     path.write_text(
-        "agencies:\n  - {code: AA, name: Dinas A, kind: dinas}\n"
-        "  - {code: AA, name: Dinas B, kind: dinas}\n"
+        "agencies:\n  - {code: AA, name: Gubernur A, kind: pimpinan}\n"
+        "  - {code: AA, name: Gubernur B, kind: pimpinan}\n"
     )
     with pytest.raises(RegionDataError, match="ganda"):
         load_registry(path)
