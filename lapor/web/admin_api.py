@@ -16,10 +16,11 @@ from lapor.domain.sla_policy import PolicyError
 from lapor.domain.timefmt import utcnow
 from lapor.infra import db, directory
 from lapor.routing.service import routing_document
-from lapor.services import accounts, changes, effects, policy, registry
+from lapor.services import changes, effects, policy, registry
 from lapor.services.changes import Editor
 from lapor.web import messages, schemas
 from lapor.web.api import error_response, language
+from lapor.web.auth import token_user
 from lapor.web.openapi import admin_document
 from models import ConfigChange, DayOff, Role
 
@@ -38,11 +39,7 @@ MAX_PAGE = 100_000
 def _authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    user = None
-    if scheme.lower() == "bearer" and token.strip():
-        user = accounts.user_for_token(db.get_session(), token.strip())
+    user = token_user()
     if user is None:
         return error_response(401, "unauthorized", "Token API tidak ada atau tidak berlaku.")
     if user.role != Role.ADMIN:

@@ -84,6 +84,15 @@ def _load(user_id: str) -> StaffUser | None:
     return StaffUser.of(user)
 
 
+def token_user() -> User | None:
+    """The active staff member whose API token this request carries (`Authorization: Bearer
+    …`), or None: how the staff and admin APIs know who is calling."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return accounts.user_for_token(db.get_session(), token.strip())
+
+
 def roles_required(*roles: Role) -> Callable:
     """Only signed-in staff with one of these roles; others are sent to sign in, or refused."""
 

@@ -11,10 +11,11 @@ from lapor.domain.errors import DomainError, ValidationFailed
 from lapor.domain.timefmt import utcnow
 from lapor.domain.workflow import STATUS_LABELS
 from lapor.infra import db
-from lapor.services import accounts, inbox, views, worklist
 from lapor.services import casework as staff
+from lapor.services import inbox, views, worklist
 from lapor.web import listing, schemas
 from lapor.web.api import error_response
+from lapor.web.auth import token_user
 from lapor.web.openapi import staff_document
 
 bp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff")
@@ -26,11 +27,7 @@ PUBLIC_ENDPOINTS = frozenset({"staff_api.openapi"})
 def _authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    user = None
-    if scheme.lower() == "bearer" and token.strip():
-        user = accounts.user_for_token(db.get_session(), token.strip())
+    user = token_user()
     if user is None:
         return error_response(401, "unauthorized", "Token API tidak ada atau tidak berlaku.")
     g.staff = staff.Staff(id=user.id, role=user.role, agency_id=user.agency_id)
