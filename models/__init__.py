@@ -147,6 +147,9 @@ class Complaint(ComplaintBase, table=True):
     status: ComplaintStatus = Field(sa_type=enum_type(ComplaintStatus), index=True)
     agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
     reporter_id: int | None = Field(default=None, foreign_key="reporter.id", index=True)
+    # The service a client filed it under (an Open311 service_code: an OPD or UMUM), kept as
+    # filed whatever OPD it is routed to: the spec's service_code filter finds it by this.
+    service_code: str | None = Field(default=None, max_length=40, index=True)
     routing_label: str | None = Field(default=None, max_length=120)
     routing_confidence: float | None = None
     model_version: str | None = Field(default=None, max_length=64)

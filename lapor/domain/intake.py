@@ -162,6 +162,7 @@ def submit(
         anonymous=clean.anonymous,
         confidential=clean.confidential,
         channel=clean.channel,
+        service_code=clean.category,
         status=ComplaintStatus.RECEIVED,
         reporter_id=_reporter_for(session, clean, now),
         # The router's opinion and an automatic routing go into the one INSERT.

@@ -10,6 +10,7 @@ from flask import Flask, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from lapor.web import messages
+from lapor.web.georeport_format import spec_error
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,8 @@ def _wants_json() -> bool:
 def _respond(status: int):
     code, message = CODES.get(status, ("error", "Terjadi kesalahan."))
     if request.path.startswith("/open311/"):
-        # GeoReport v2's own error shape: a list of {code, description}.
-        return jsonify([{"code": status, "description": message}]), status
+        # GeoReport v2's own error shape, in the format the path asks for.
+        return spec_error(status, message)
     if _wants_json():
         language = request.accept_languages.best_match(["id", "en"], default="id")
         text = messages.error_message(code, message, language)

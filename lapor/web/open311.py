@@ -1,48 +1,51 @@
-"""Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2), JSON format.
+"""Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) in JSON and XML.
 
 Existing Open311 clients and FixMyStreet-style apps file complaints here. One service per OPD
 of the region (service_code = the agency code) plus `UMUM` for "not sure"; whatever service a
-client picks, the complaint goes through the same intake and routing as every other channel,
-with the chosen service recorded as its category.
+client picks, the complaint goes through the same intake and routing as every other channel.
+The service it was filed under stays its service_code; the OPD it reaches is the spec's
+`agency_responsible`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlmodel import select
+from werkzeug.datastructures import MultiDict
 
 from lapor.domain.errors import DomainError, ValidationFailed
 from lapor.domain.intake import Submission
 from lapor.domain.timefmt import utcnow
-from lapor.domain.workflow import STATUS_LABELS
 from lapor.infra import db
+from lapor.services import georeport
 from lapor.services.filing import file_complaint
+from lapor.services.georeport import GENERAL, GENERAL_NAME, RequestQuery
+from lapor.web.georeport_format import FORMATS, respond, spec_error
 from lapor.web.limits import intake_limit, limiter
 from lapor.web.openapi import open311_document
-from models import Agency, AgencyKind, Channel, Complaint, ComplaintEvent, ComplaintStatus
+from models import Agency, AgencyKind, Channel, ComplaintStatus
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
-GENERAL = "UMUM"
 SPEC = "http://wiki.open311.org/GeoReport_v2"
-MAX_RESULTS = 1000
-CLOSED = {
-    ComplaintStatus.RESOLVED,
-    ComplaintStatus.CLOSED,
-    ComplaintStatus.REJECTED,
-    ComplaintStatus.FORWARDED,
+CHANGESET = "2026-12-02T00:00:00Z"
+# The spec's window: without dates the last 90 days, and never more than 90 days at once.
+WINDOW = timedelta(days=90)
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 12, 31, tzinfo=UTC)
+MAX_IDS = 1000
+# Intake's field names as the spec's parameters, for error texts a client can act on.
+SPEC_NAMES = {
+    "text": "description",
+    "lat": "lat",
+    "lon": "long",
+    "address": "address_string",
+    "name": "first_name",
+    "email": "email",
+    "phone": "phone",
+    "attachments": "media",
+    "title": "description",
 }
-
-
-def spec_error(status: int, description: str):
-    """The spec's error format: a list of {code, description}."""
-    return jsonify([{"code": status, "description": description}]), status
-
-
-@bp.errorhandler(404)
-def _not_found(_error):
-    return spec_error(404, "Tidak ditemukan.")
 
 
 @bp.get("/openapi.json")
@@ -50,23 +53,25 @@ def openapi():
     return jsonify(open311_document())
 
 
-@bp.get("/discovery.json")
-def discovery():
-    return jsonify(
+@bp.get(f"/discovery.<{FORMATS}:fmt>")
+def discovery(fmt: str):
+    base = url_for("open311.discovery", fmt="json", _external=True).rsplit("/", 1)[0]
+    return respond(
         {
-            "changeset": "2026-11-23T00:00:00Z",
+            "changeset": CHANGESET,
             "contact": "Lapor — pengaduan pelayanan publik",
-            "key_service": "Kunci API tidak diperlukan.",
+            "key_service": "Kunci API tidak diperlukan untuk melapor.",
             "endpoints": [
                 {
                     "specification": SPEC,
-                    "url": url_for("open311.discovery", _external=True).rsplit("/", 1)[0],
-                    "changeset": "2026-11-23T00:00:00Z",
+                    "url": base,
+                    "changeset": CHANGESET,
                     "type": "production",
-                    "formats": ["application/json"],
+                    "formats": ["text/xml", "application/json"],
                 }
             ],
-        }
+        },
+        root="discovery",
     )
 
 
@@ -80,11 +85,11 @@ def _agencies() -> list[Agency]:
     )
 
 
-@bp.get("/services.json")
-def services():
+@bp.get(f"/services.<{FORMATS}:fmt>")
+def services(fmt: str):
     general = {
         "service_code": GENERAL,
-        "service_name": "Pengaduan umum (OPD ditentukan petugas)",
+        "service_name": GENERAL_NAME,
         "description": "Pilih ini bila tidak tahu OPD yang berwenang.",
         "metadata": False,
         "type": "realtime",
@@ -103,40 +108,37 @@ def services():
         }
         for agency in _agencies()
     ]
-    return jsonify([general, *listed])
+    return respond([general, *listed], root="services", item="service")
 
 
-@bp.get("/services/<code>.json")
-def service_definition(code: str):
+@bp.get(f"/services/<code>.<{FORMATS}:fmt>")
+def service_definition(code: str, fmt: str):
     if code != GENERAL and code not in {a.code for a in _agencies()}:
-        return spec_error(404, f"Layanan '{code}' tidak ada.")
-    return jsonify({"service_code": code, "attributes": []})
+        return spec_error(404, f"service_code '{code[:40]}' tidak ada.")
+    return respond({"service_code": code, "attributes": []}, root="service_definition")
 
 
-@bp.post("/requests.json")
+@bp.post(f"/requests.<{FORMATS}:fmt>")
 @limiter.limit(intake_limit)
-def create_request():
+def create_request(fmt: str):
     form = request.form
     service_code = (form.get("service_code") or "").strip()
     if not service_code:
         return spec_error(400, "service_code wajib diisi.")
     if service_code != GENERAL and service_code not in {a.code for a in _agencies()}:
-        return spec_error(404, f"Layanan '{service_code}' tidak ada.")
-    has_point = form.get("lat") and form.get("long")
-    if not (has_point or form.get("address_string") or form.get("address_id")):
+        return spec_error(404, f"service_code '{service_code[:40]}' tidak ada.")
+    point, problem = _point(form)
+    if problem:
+        return spec_error(400, problem)
+    if point is None and not (form.get("address_string") or "").strip():
         return spec_error(400, "Lokasi wajib: lat dan long, atau address_string.")
-    try:
-        lat = float(form["lat"]) if has_point else None
-        lon = float(form["long"]) if has_point else None
-    except ValueError:
-        return spec_error(400, "lat dan long harus berupa angka.")
     name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
     submission = Submission(
         text=form.get("description") or "",
         channel=Channel.OPEN311,
         address=form.get("address_string") or None,
-        lat=lat,
-        lon=lon,
+        lat=point[0] if point else None,
+        lon=point[1] if point else None,
         name=name,
         email=form.get("email") or None,
         phone=form.get("phone") or None,
@@ -145,7 +147,9 @@ def create_request():
     try:
         result = file_complaint(current_app.extensions["lapor.settings"], submission, now=utcnow())
     except ValidationFailed as failed:
-        details = "; ".join(f"{name}: {p.message}" for name, p in failed.fields.items())
+        details = "; ".join(
+            f"{SPEC_NAMES.get(name, name)}: {p.message}" for name, p in failed.fields.items()
+        )
         return spec_error(400, details)
     except DomainError as error:
         return spec_error(400, error.message)
@@ -155,120 +159,97 @@ def create_request():
         if complaint.status == ComplaintStatus.ROUTED
         else "Sedang diverifikasi petugas."
     )
-    return jsonify(
-        [
-            {
-                "service_request_id": complaint.tracking_code,
-                "service_notice": notice,
-                "account_id": None,
-            }
-        ]
-    ), 201
+    answer = {
+        "service_request_id": complaint.tracking_code,
+        "service_notice": notice,
+        "account_id": None,
+    }
+    return respond([answer], root="service_requests", item="request", status=201)
 
 
-def _parse_date(raw: str | None) -> datetime | None:
-    if not raw:
+def _point(form: MultiDict) -> tuple[tuple[float, float] | None, str | None]:
+    """The spot (lat, long) a client sent, or why it is refused."""
+    lat, lon = (form.get("lat") or "").strip(), (form.get("long") or "").strip()
+    if not lat and not lon:
+        return None, None
+    if not (lat and lon):
+        return None, "lat dan long harus dikirim bersama."
+    try:
+        return (float(lat), float(lon)), None
+    except ValueError:
+        return None, "lat dan long harus berupa angka desimal (WGS84)."
+
+
+@bp.get(f"/requests.<{FORMATS}:fmt>")
+def list_requests(fmt: str):
+    query, problem = _request_query(request.args, utcnow())
+    if problem:
+        return spec_error(400, problem)
+    session = db.get_session()
+    rows = georeport.find(session, query)
+    return respond(
+        georeport.service_requests(session, rows), root="service_requests", item="request"
+    )
+
+
+def _request_query(args: MultiDict, now: datetime) -> tuple[RequestQuery | None, str | None]:
+    """The spec's parameters: service_request_id (a comma list, overriding the rest),
+    service_code (a comma list), status (open, closed or both), start_date and end_date."""
+    ids = _comma_list(args.get("service_request_id"), 20)
+    if len(ids) > MAX_IDS:
+        return None, f"service_request_id: paling banyak {MAX_IDS} kode."
+    statuses = frozenset(_comma_list(args.get("status"), 10, upper=False))
+    if statuses - {"open", "closed"}:
+        return None, "status: open, closed, atau keduanya (open,closed)."
+    try:
+        end = _moment(args.get("end_date"), "end_date")
+        start = _moment(args.get("start_date"), "start_date")
+    except ValueError as bad:
+        return None, str(bad)
+    if start is None and end is None:
+        end = now
+    start = start if start is not None else end - WINDOW
+    end = end if end is not None else start + WINDOW
+    if start > end:
+        return None, "start_date harus sebelum end_date."
+    if end - start > WINDOW:
+        return None, "Rentang start_date sampai end_date paling lama 90 hari."
+    codes = _comma_list(args.get("service_code"), 40)
+    return RequestQuery(start, end, ids, codes, statuses), None
+
+
+def _comma_list(raw: str | None, longest: int, *, upper: bool = True) -> list[str]:
+    items = [part.strip() for part in (raw or "").split(",") if part.strip()]
+    return [(item.upper() if upper else item.lower())[:longest] for item in items]
+
+
+def _moment(raw: str | None, name: str) -> datetime | None:
+    """A W3C date-time (2026-12-01T08:00:00+07:00 or …Z) within 2000–2100, as UTC."""
+    if raw is None or not raw.strip():
         return None
-    moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError("timezone required")
+    text = raw.strip()
+    try:
+        if not text.isascii():
+            raise ValueError
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        if moment.tzinfo is None:
+            raise ValueError
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(
+            f"{name}: tanggal W3C dengan zona waktu, mis. 2026-12-01T08:00:00+07:00."
+        ) from exc
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError(f"{name}: di luar jangkauan (tahun 2000 sampai 2100).")
     return moment
 
 
-@bp.get("/requests.json")
-def list_requests():
+@bp.get(f"/requests/<code>.<{FORMATS}:fmt>")
+def get_request(code: str, fmt: str):
     session = db.get_session()
-    query = select(Complaint).where(Complaint.confidential.is_(False))
-    if ids := request.args.get("service_request_id"):
-        codes = [c.strip().upper() for c in ids.split(",") if c.strip()][:MAX_RESULTS]
-        query = query.where(Complaint.tracking_code.in_(codes))
-    try:
-        start, end = (
-            _parse_date(request.args.get("start_date")),
-            _parse_date(request.args.get("end_date")),
-        )
-    except ValueError:
-        return spec_error(400, "start_date/end_date harus tanggal ISO 8601 dengan zona waktu.")
-    if start:
-        query = query.where(Complaint.received_at >= start)
-    if end:
-        query = query.where(Complaint.received_at <= end)
-    status = request.args.get("status")
-    if status not in (None, "", "open", "closed"):
-        return spec_error(400, "status harus 'open' atau 'closed'.")
-    if status == "open":
-        query = query.where(Complaint.status.not_in(CLOSED))
-    elif status == "closed":
-        query = query.where(Complaint.status.in_(CLOSED))
-    if codes := request.args.get("service_code"):
-        wanted = [c.strip().upper() for c in codes.split(",") if c.strip()]
-        query = query.join(Agency, Agency.id == Complaint.agency_id).where(Agency.code.in_(wanted))
-    rows = session.exec(query.order_by(Complaint.received_at.desc()).limit(MAX_RESULTS)).all()
-    return jsonify(_requests(rows))
-
-
-@bp.get("/requests/<code>.json")
-def get_request(code: str):
-    complaint = (
-        db.get_session()
-        .exec(select(Complaint).where(Complaint.tracking_code == code.strip().upper()))
-        .first()
+    complaint = georeport.one(session, code.strip().upper()[:20])
+    if complaint is None:
+        return spec_error(404, f"service_request_id '{code[:20]}' tidak ditemukan.")
+    return respond(
+        georeport.service_requests(session, [complaint]), root="service_requests", item="request"
     )
-    if complaint is None or complaint.confidential:
-        return spec_error(404, f"Permintaan '{code}' tidak ditemukan.")
-    return jsonify(_requests([complaint]))
-
-
-def _requests(rows: list[Complaint]) -> list[dict]:
-    session = db.get_session()
-    agency_ids = {r.agency_id for r in rows if r.agency_id}
-    agencies = (
-        {a.id: a for a in session.exec(select(Agency).where(Agency.id.in_(agency_ids)))}
-        if agency_ids
-        else {}
-    )
-    categories = _categories(session, [r.id for r in rows])
-    items = []
-    for complaint in rows:
-        agency = agencies.get(complaint.agency_id)
-        service_code = agency.code if agency else categories.get(complaint.id, GENERAL)
-        items.append(
-            {
-                "service_request_id": complaint.tracking_code,
-                "status": "closed" if complaint.status in CLOSED else "open",
-                "status_notes": STATUS_LABELS[complaint.status],
-                "service_name": agency.name if agency else "Pengaduan umum",
-                "service_code": service_code,
-                "description": complaint.text,
-                "agency_responsible": agency.name if agency else None,
-                "service_notice": None,
-                "requested_datetime": complaint.received_at.isoformat(),
-                "updated_datetime": complaint.updated_at.isoformat(),
-                "expected_datetime": _expected(complaint),
-                "address": complaint.address if not complaint.anonymous else None,
-                "address_id": None,
-                "zipcode": None,
-                # An anonymous reporter's spot can point at their home: not published.
-                "lat": complaint.lat if not complaint.anonymous else None,
-                "long": complaint.lon if not complaint.anonymous else None,
-                "media_url": None,
-            }
-        )
-    return items
-
-
-def _expected(complaint: Complaint) -> str | None:
-    due = complaint.resolution_due_at or complaint.response_due_at
-    return due.isoformat() if due else None
-
-
-def _categories(session, ids: list[int]) -> dict[int, str]:
-    """The Open311 service each complaint was filed under, when one was chosen."""
-    if not ids:
-        return {}
-    events = session.exec(
-        select(ComplaintEvent).where(
-            ComplaintEvent.complaint_id.in_(ids), ComplaintEvent.action == "submit"
-        )
-    )
-    return {e.complaint_id: e.data["category"] for e in events if e.data.get("category")}
