@@ -38,6 +38,7 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
         health,
         limits,
         open311,
+        open311_updates,
         policy_admin,
         registry_admin,
         staff_api,
@@ -59,10 +60,12 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
     # The JSON API is called by programs with no browser session: no cookie, no CSRF token.
     templating.csrf.exempt(api.bp)
     templating.csrf.exempt(open311.bp)
+    templating.csrf.exempt(open311_updates.bp)
     templating.csrf.exempt(staff_api.bp)
     templating.csrf.exempt(admin_api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(open311.bp)
+    app.register_blueprint(open311_updates.bp)
     app.register_blueprint(staff_api.bp)
     app.register_blueprint(admin_api.bp)
     app.register_blueprint(console.bp)

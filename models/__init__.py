@@ -35,7 +35,9 @@ __all__ = [
     "DayOff",
     "Feedback",
     "IntakeRequest",
+    "IntegratorKey",
     "NoticeRead",
+    "Open311Update",
     "Notification",
     "NotificationStatus",
     "RegionSetting",
@@ -185,6 +187,10 @@ class Complaint(ComplaintBase, table=True):
     answered_on_time: bool | None = None
     reopen_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     rating: int | None = None
+    # From an Open311 client: the picture it points at (shown to staff as a link, never
+    # fetched by the server) and the answers to its service's attributes, by attribute code.
+    media_url: str | None = Field(default=None, max_length=500)
+    service_attributes: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # The stems staff find it by (lapor.domain.search.document of title, text and place).
     search_terms: str | None = Field(default=None, sa_type=SearchDocument)
 
@@ -379,3 +385,33 @@ class ConfigVersion(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     version: int = Field(default=0)
     changed_at: datetime | None = _timestamp()
+
+
+class IntegratorKey(SQLModel, table=True):
+    """An Open311 integrator's api_key (a city's FixMyStreet, an app): only its hash is kept;
+    its requests count against its own limit, and its name is recorded on what it files."""
+
+    __tablename__ = "integrator_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    key_hash: str = Field(max_length=64, unique=True, index=True)
+    per_minute: int = Field(default=60)
+    revoked: bool = Field(default=False)
+    created_at: datetime = _timestamp(nullable=False)
+    last_used_at: datetime | None = _timestamp()
+
+
+class Open311Update(SQLModel, table=True):
+    """An update a client posted (POST servicerequestupdates) under its own update_id: the
+    same update_id posted again reaches the complaint once."""
+
+    __tablename__ = "open311_update"
+    __table_args__ = (sa.UniqueConstraint("client", "update_id", name="uq_open311_update_client"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client: str = Field(max_length=80)  # the integrator's name, or "-" without a key
+    update_id: str = Field(max_length=100)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="complaint_event.id")
+    created_at: datetime = _timestamp(nullable=False)
