@@ -23,7 +23,7 @@ from lapor.domain.timefmt import human, utcnow
 from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS, Action
 from lapor.infra import db, region
 from lapor.infra.settings import Settings, SettingsError
-from lapor.services import accounts, registry, views
+from lapor.services import accounts, integrators, registry, views
 from lapor.services.changes import CLI
 from lapor.services.views import find_complaint
 from models import (
@@ -149,6 +149,63 @@ def token_create(username: str) -> None:
         session.commit()
     click.echo(f"Token untuk {username} (simpan; tidak dapat ditampilkan lagi):")
     click.echo(token)
+
+
+@main.group("open311")
+def open311_group() -> None:
+    """Open311 (GeoReport v2) untuk integrator."""
+
+
+@open311_group.group("key")
+def open311_key_group() -> None:
+    """Kunci API integrator Open311 (mis. FixMyStreet sebuah kota)."""
+
+
+@open311_key_group.command("create")
+@click.argument("name")
+@click.option(
+    "--per-minute",
+    default=integrators.DEFAULT_PER_MINUTE,
+    show_default=True,
+    type=click.IntRange(1, integrators.MAX_PER_MINUTE),
+    help="Batas permintaan per menit untuk kunci ini.",
+)
+def open311_key_create(name: str, per_minute: int) -> None:
+    """Buat kunci API untuk integrator NAME (dicetak sekali, di baris terakhir)."""
+    with _session() as session:
+        try:
+            key = integrators.create(session, name, now=utcnow(), per_minute=per_minute)
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        session.commit()
+    shown = name.strip().lower()
+    click.echo(f"Kunci api_key untuk {shown} (simpan; tidak dapat ditampilkan lagi):")
+    click.echo(key)
+
+
+@open311_key_group.command("list")
+def open311_key_list() -> None:
+    """Daftar integrator: nama, batas per menit, dibuat, terakhir dipakai, dicabut."""
+    with _session() as session:
+        keys = integrators.list_keys(session)
+    click.echo("nama\tper_menit\tdibuat\tterakhir_dipakai\tdicabut")
+    for key in keys:
+        used = key.last_used_at.isoformat() if key.last_used_at else "-"
+        revoked = "ya" if key.revoked else "tidak"
+        click.echo(f"{key.name}\t{key.per_minute}\t{key.created_at.isoformat()}\t{used}\t{revoked}")
+
+
+@open311_key_group.command("revoke")
+@click.argument("name")
+def open311_key_revoke(name: str) -> None:
+    """Cabut kunci integrator NAME: permintaannya ditolak (403) sejak sekarang."""
+    with _session() as session:
+        try:
+            key = integrators.revoke(session, name)
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        session.commit()
+    click.echo(f"Kunci {key.name} dicabut.")
 
 
 @main.group("agencies")

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
@@ -44,6 +45,8 @@ MAX_TITLE = 150
 MAX_ADDRESS = 300
 MAX_NAME = 120
 MAX_KEY = 200
+MAX_MEDIA_URL = 500
+MAX_SOURCE = 80
 
 _EMAIL = re.compile(
     r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
@@ -81,6 +84,10 @@ class Submission:
     uploads: list[Upload] = field(default_factory=list)
     idempotency_key: str | None = None
     category: str | None = None  # what the client chose (an Open311 service), if anything
+    # A photo's address on the sender's server (Open311 media_url): stored, shown to staff as
+    # a link, never fetched here.
+    media_url: str | None = None
+    source: str | None = None  # the Open311 integrator that sent it, by its key's name
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,7 @@ def submit(
         confidential=clean.confidential,
         channel=clean.channel,
         service_code=clean.category,
+        media_url=clean.media_url,
         status=ComplaintStatus.RECEIVED,
         reporter_id=_reporter_for(session, clean, now),
         # The router's opinion and an automatic routing go into the one INSERT.
@@ -184,6 +192,7 @@ def submit(
         actor=workflow.Actor.reporter(),
         now=now,
         category=clean.category,
+        source=clean.source,
         notices=notices,
     )
     if agency is not None:
@@ -330,6 +339,7 @@ def validate(submission: Submission, gazetteer: Gazetteer | None = None) -> Subm
     key = clean_text(submission.idempotency_key) or None
     if key and len(key) > MAX_KEY:
         problem("idempotency_key", "too_long", f"Kunci idempotensi maksimal {MAX_KEY} karakter.")
+    media_url = _media_url(submission.media_url, problem)
     if not isinstance(submission.channel, Channel):
         problem("channel", "invalid", "Kanal pengaduan tidak dikenal.")
     if problems:
@@ -353,6 +363,8 @@ def validate(submission: Submission, gazetteer: Gazetteer | None = None) -> Subm
         uploads=uploads,
         idempotency_key=key,
         category=clean_text(submission.category)[:40] or None,
+        media_url=media_url,
+        source=clean_text(submission.source)[:MAX_SOURCE] or None,
     )
 
 
@@ -396,6 +408,32 @@ def _point(lat: object, lon: object, problem) -> tuple[float | None, float | Non
     if not (math.isfinite(lon_f) and -180 <= lon_f <= 180):
         problem("lon", "out_of_range", "Bujur harus di antara -180 dan 180.")
     return lat_f, lon_f
+
+
+def _media_url(raw: object, problem) -> str | None:
+    """An http(s) address of at most 500 characters, kept as sent (it is only ever a link)."""
+    url = clean_text(raw)
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed [IPv6] host
+        parts = None
+    if (
+        parts is None
+        or len(url) > MAX_MEDIA_URL
+        or " " in url
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+    ):
+        problem(
+            "media_url",
+            "invalid",
+            f"Harus alamat http:// atau https:// (maksimal {MAX_MEDIA_URL} karakter).",
+            max=MAX_MEDIA_URL,
+        )
+        return None
+    return url
 
 
 def _phone(raw: object, problem) -> str | None:

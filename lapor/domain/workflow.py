@@ -317,8 +317,12 @@ def record_submission(
     now: datetime,
     notices: Notices,
     category: str | None = None,
+    source: str | None = None,
 ) -> ComplaintEvent:
-    """The first event of every complaint: it came in (with the category a client chose)."""
+    """The first event of every complaint: it came in (with the category a client chose and
+    the integrator that sent it, if any)."""
+    chosen = {"category": category} if category else {}
+    sender = {"source": source} if source else {}
     event = ComplaintEvent(
         **complaint_link(complaint),
         at=now,
@@ -326,7 +330,7 @@ def record_submission(
         action=Action.SUBMIT.value,
         status_from=None,
         status_to=complaint.status,
-        data={"channel": complaint.channel.value, **({"category": category} if category else {})},
+        data={"channel": complaint.channel.value, **chosen, **sender},
     )
     session.add(event)
     notices.after_event(session, complaint, event)

@@ -98,7 +98,8 @@ def _request(complaint: Complaint, agency, by_code, note: str | None) -> dict:
         "zipcode": None,
         "lat": None if hidden else complaint.lat,
         "long": None if hidden else complaint.lon,
-        "media_url": None,
+        # A picture the client pointed at (never fetched here); not for an anonymous one.
+        "media_url": None if hidden else complaint.media_url,
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from lapor.domain import feedback, reporter_key, workflow
 from lapor.domain.errors import DomainError
@@ -18,7 +18,7 @@ from lapor.infra import db
 from lapor.infra.settings import Settings
 from lapor.services.effects import effects
 from lapor.services.views import find_complaint
-from models import Complaint, Reporter
+from models import Complaint, ComplaintEvent, ComplaintStatus, Reporter
 
 
 class UnknownComplaint(DomainError):
@@ -62,7 +62,40 @@ class TelegramProof:
         return NotTheReporter("Pengaduan itu bukan milik akun Telegram Anda.", code="not_owner")
 
 
-Proof = KeyProof | TelegramProof
+@dataclass(frozen=True)
+class ClientProof:
+    """What an Open311 client can show for a citizen's update: it is the integrator that filed
+    the complaint, or the update comes from the email address the reporter filed it with."""
+
+    client: str  # the integrator's key name, or "-" without a key
+    email: str | None
+
+    def admits(self, settings: Settings, session: Session, complaint: Complaint) -> bool:
+        if self.client != "-" and _filed_by(session, complaint) == self.client:
+            return True
+        email = (self.email or "").strip().lower()
+        reporter = session.get(Reporter, complaint.reporter_id) if complaint.reporter_id else None
+        return bool(email) and reporter is not None and (reporter.email or "").lower() == email
+
+    def refusal(self) -> NotTheReporter:
+        return NotTheReporter(
+            "Hanya pelapor yang dapat memperbarui pengaduan ini: email tidak cocok.",
+            code="not_the_reporter",
+        )
+
+
+def _filed_by(session: Session, complaint: Complaint) -> str | None:
+    """The integrator recorded on the complaint's submission (its event's `source`)."""
+    submitted = session.exec(
+        select(ComplaintEvent).where(
+            ComplaintEvent.complaint_id == complaint.id,
+            ComplaintEvent.action == workflow.Action.SUBMIT.value,
+        )
+    ).first()
+    return submitted.data.get("source") if submitted is not None else None
+
+
+Proof = KeyProof | TelegramProof | ClientProof
 
 
 def _own(settings: Settings, session: Session, raw_code: str, proof: Proof) -> Complaint:
@@ -100,6 +133,29 @@ def reopen(settings: Settings, raw_code: str, proof: Proof, reason: str | None, 
         feedback.reopen(session, complaint, reason, now=now, **effects(settings))
 
     db.run_in_transaction(settings, work)
+
+
+def answer_in(
+    session: Session,
+    settings: Settings,
+    raw_code: str,
+    proof: Proof,
+    text: str | None,
+    *,
+    reopen_if_resolved: bool,
+    now: datetime,
+) -> Complaint | None:
+    """Inside the caller's transaction (a channel that records more with it): the reporter's
+    answer to the OPD's question, or, if the complaint is resolved and `reopen_if_resolved`,
+    its reopening with `text` as the reason. None when its state takes neither."""
+    complaint = _own(settings, session, raw_code, proof)
+    if complaint.status == ComplaintStatus.NEEDS_INFO:
+        feedback.provide_info(session, complaint, text, now=now, **effects(settings))
+    elif complaint.status == ComplaintStatus.RESOLVED and reopen_if_resolved:
+        feedback.reopen(session, complaint, text, now=now, **effects(settings))
+    else:
+        return None
+    return complaint
 
 
 def provide_info(settings: Settings, raw_code: str, proof: Proof, text: str | None, *, now) -> str:

@@ -252,6 +252,7 @@ def _complaint_page(found, errors: dict, status: int = 200, sent: dict | None = 
             files=files,
             previewable=PREVIEWABLE,
             map_url=_map_url(found),
+            media_url=found.media_url,
             errors=errors,
             sent=sent,
             Action=Action,

@@ -1,15 +1,18 @@
-"""Abuse limits on the shared Redis (Flask-Limiter): per client address and per reporter."""
+"""Abuse limits on the shared Redis (Flask-Limiter): per client address, per reporter and
+per Open311 integrator key."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from lapor.domain import tracking
-from lapor.infra import broker, redis_keys
+from lapor.infra import broker, db, redis_keys
+from lapor.services import integrators
+from models import IntegratorKey
 
 limiter = Limiter(
     key_func=get_remote_address,
@@ -47,6 +50,48 @@ def contact_key() -> str:
 
 def no_contact() -> bool:
     return not contact_key()
+
+
+def integrator() -> IntegratorKey | None:
+    """The valid integrator key the request's `api_key` is (looked up once per request)."""
+    if "lapor_integrator" not in g:
+        raw = request.values.get("api_key")
+        g.lapor_integrator = integrators.key_for(db.get_session(), raw) if raw else None
+    return g.lapor_integrator
+
+
+def _with_integrator() -> bool:
+    return integrator() is not None
+
+
+def _without_integrator() -> bool:
+    return integrator() is None
+
+
+def _integrator_rate() -> str:
+    key = integrator()
+    # Without a key this limit is exempt; the string is still parsed, so it must be valid.
+    return f"{key.per_minute if key else integrators.DEFAULT_PER_MINUTE}/minute"
+
+
+def _integrator_named() -> str:
+    key = integrator()
+    return f"integrator:{key.name if key else '-'}"
+
+
+def open311_intake(view):
+    """Decorate an Open311 view that files: a request with a valid `api_key` counts against
+    that key's own per-minute limit, any other (no key, or an unknown one) against the client
+    address's intake limit, as a citizen's would."""
+    # Shared: one budget per key across every Open311 view that writes.
+    per_key = limiter.shared_limit(
+        _integrator_rate,
+        scope="open311-integrator",
+        key_func=_integrator_named,
+        exempt_when=_without_integrator,
+    )
+    per_address = limiter.limit(intake_limit, exempt_when=_with_integrator)
+    return per_address(per_key(view))
 
 
 # Refused reporter keys, per client address and per complaint, across the web pages and the

@@ -5,25 +5,35 @@ of the region (service_code = the agency code) plus `UMUM` for "not sure"; whate
 client picks, the complaint goes through the same intake and routing as every other channel.
 The service it was filed under stays its service_code; the OPD it reaches is the spec's
 `agency_responsible`.
+
+`jurisdiction_id` is optional; when sent (on any endpoint here) it must name this region: its
+code in the region's agencies.yaml (e.g. "62"), its short name (e.g. "Kalteng", any case) or
+the host name the client calls; anything else is a 404. `api_key` is optional too: an
+integrator's key (`lapor open311 key create`) has its own per-minute limit and its name is
+recorded as the complaint's source; without a key a client files at a citizen's rate per
+address. Accounts are not supported: `account_id` is accepted and ignored.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 
 from lapor.domain.errors import DomainError, ValidationFailed
-from lapor.domain.intake import Submission
+from lapor.domain.files import MAX_FILE_BYTES
+from lapor.domain.intake import Submission, Upload
 from lapor.domain.timefmt import utcnow
-from lapor.infra import db
-from lapor.services import georeport
+from lapor.infra import db, region
+from lapor.infra.settings import Settings
+from lapor.services import georeport, integrators
 from lapor.services.filing import file_complaint
 from lapor.services.georeport import GENERAL, GENERAL_NAME, RequestQuery
 from lapor.web.georeport_format import FORMATS, respond, spec_error
-from lapor.web.limits import intake_limit, limiter
+from lapor.web.limits import open311_intake
 from lapor.web.openapi import open311_document
 from models import Agency, AgencyKind, Channel, ComplaintStatus
 
@@ -45,7 +55,32 @@ SPEC_NAMES = {
     "phone": "phone",
     "attachments": "media",
     "title": "description",
+    "media_url": "media_url",
 }
+# FixMyStreet's "the reporter did not pick a spot": not a location.
+NOT_PINPOINTED = "#NOTPINPOINTED#"
+
+
+@bp.before_request
+def check_jurisdiction():
+    """A `jurisdiction_id` that is not this region's is a 404 on every endpoint (see above)."""
+    given = (request.values.get("jurisdiction_id") or "").strip()
+    if not given or given.lower() in _jurisdictions(request.host):
+        return None
+    return spec_error(404, f"jurisdiction_id '{given[:40]}' tidak dilayani di sini.")
+
+
+def _jurisdictions(host: str) -> frozenset[str]:
+    settings = current_app.extensions["lapor.settings"]
+    return _region_names(settings.region) | {host.rsplit(":", 1)[0].lower()}
+
+
+@lru_cache(maxsize=8)
+def _region_names(name: str) -> frozenset[str]:
+    """The region's code and short name, lower case (the file is read once per process)."""
+    info = region.region_info(name)
+    found = (str(info.get(field) or "").strip().lower() for field in ("code", "short_name"))
+    return frozenset(value for value in found if value)
 
 
 @bp.get("/openapi.json")
@@ -60,7 +95,11 @@ def discovery(fmt: str):
         {
             "changeset": CHANGESET,
             "contact": "Lapor — pengaduan pelayanan publik",
-            "key_service": "Kunci API tidak diperlukan untuk melapor.",
+            "key_service": (
+                "api_key tidak wajib: tanpa kunci, batas per alamat IP seperti warga. Integrator "
+                "(mis. FixMyStreet sebuah kota) meminta kunci ke pengelola Lapor; kunci punya "
+                "batas per menit sendiri. Akun (account_id) tidak didukung."
+            ),
             "endpoints": [
                 {
                     "specification": SPEC,
@@ -119,9 +158,18 @@ def service_definition(code: str, fmt: str):
 
 
 @bp.post(f"/requests.<{FORMATS}:fmt>")
-@limiter.limit(intake_limit)
+@open311_intake
 def create_request(fmt: str):
+    """File a service request. A location is lat and long, or address_string: Lapor has no
+    address register, so address_id (FixMyStreet's #NOTPINPOINTED# included) is not one and
+    is not stored. media_url (the first, if repeated) is kept as a link for staff and never
+    fetched; `media` files go through the web form's checks (EXIF removed)."""
     form = request.form
+    settings = current_app.extensions["lapor.settings"]
+    now = utcnow()
+    source, refused = _source(settings, now)
+    if refused is not None:
+        return refused
     service_code = (form.get("service_code") or "").strip()
     if not service_code:
         return spec_error(400, "service_code wajib diisi.")
@@ -131,7 +179,7 @@ def create_request(fmt: str):
     if problem:
         return spec_error(400, problem)
     if point is None and not (form.get("address_string") or "").strip():
-        return spec_error(400, "Lokasi wajib: lat dan long, atau address_string.")
+        return spec_error(400, _no_location(form))
     name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
     submission = Submission(
         text=form.get("description") or "",
@@ -143,9 +191,12 @@ def create_request(fmt: str):
         email=form.get("email") or None,
         phone=form.get("phone") or None,
         category=service_code,
+        uploads=_media(),
+        media_url=next((url for url in form.getlist("media_url") if url.strip()), None),
+        source=source,
     )
     try:
-        result = file_complaint(current_app.extensions["lapor.settings"], submission, now=utcnow())
+        result = file_complaint(settings, submission, now=now)
     except ValidationFailed as failed:
         details = "; ".join(
             f"{SPEC_NAMES.get(name, name)}: {p.message}" for name, p in failed.fields.items()
@@ -165,6 +216,39 @@ def create_request(fmt: str):
         "account_id": None,
     }
     return respond([answer], root="service_requests", item="request", status=201)
+
+
+def _source(settings: Settings, now: datetime) -> tuple[str | None, object | None]:
+    """The integrator's name for a request with an `api_key` (its last use noted), None
+    without one; or the 403 for a key that is unknown or revoked."""
+    api_key = request.values.get("api_key")
+    if not (api_key or "").strip():
+        return None, None
+    try:
+        name = db.run_in_transaction(
+            settings, lambda session: integrators.client_name(session, api_key, now=now)
+        )
+    except integrators.UnknownKey as error:
+        return None, spec_error(403, error.message)
+    return name, None
+
+
+def _media() -> list[Upload]:
+    """The `media` files, each read at most one byte past the limit, as the web form does."""
+    return [
+        Upload(storage.filename, storage.stream.read(MAX_FILE_BYTES + 1))
+        for storage in request.files.getlist("media")
+        if storage and storage.filename
+    ]
+
+
+def _no_location(form: MultiDict) -> str:
+    if (form.get("address_id") or "").strip():
+        return (
+            "Lokasi wajib: lat dan long, atau address_string. address_id (termasuk "
+            f"{NOT_PINPOINTED}) bukan lokasi di sini."
+        )
+    return "Lokasi wajib: lat dan long, atau address_string."
 
 
 def _point(form: MultiDict) -> tuple[tuple[float, float] | None, str | None]:
