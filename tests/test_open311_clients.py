@@ -159,3 +159,71 @@ def test_fixmystreet_files_reads_back_and_gets_its_errors_as_it_parses_them(open
     assert error["error"]["code"] == "404" and "service_code" in error["error"]["description"]
     refused, error = fms.post("requests.xml", {"service_code": "PUPR", "lat": "-1.7"})
     assert refused.status_code == 400 and "long" in error["error"]["description"]
+
+
+def test_fixmystreet_configured_as_the_docs_say_follows_answers_and_sends_comments(
+    open311, settings
+):
+    """docs/open311.md's settings (jurisdiction 62, a key): FixMyStreet files, fetches the
+    OPD's answer from servicerequestupdates.xml, and posts its user's reply once."""
+    from lapor.domain import workflow
+    from lapor.domain.timefmt import utcnow
+    from lapor.infra import db
+    from lapor.services import integrators
+
+    from support import act_on, route_to
+
+    key = db.run_in_transaction(
+        settings,
+        lambda s: integrators.create(s, "fixmystreet-kalteng", now=utcnow(), per_minute=300),
+    )
+    fms = FixMyStreet(open311, jurisdiction="62", api_key=key)
+    code = fms.send_service_request("PUPR")
+    assert code
+    route_to(settings, code, "PUPR", utcnow())
+    act_on(settings, code, workflow.Action.REQUEST_INFO, actor=workflow.Actor.staff(None),
+           now=utcnow(), note="Mohon kirim nama desa dan patokan terdekat.")  # fmt: skip
+
+    # get_service_request_updates: `$obj->{request_update}`, a hash for one, an array for more.
+    start = (NOW - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    response, obj = fms.get("servicerequestupdates.xml", {"start_date": start, "api_key": key})
+    assert response.status_code == 200, response.text
+    updates = obj["request_update"]
+    updates = updates if isinstance(updates, list) else [updates]
+    asked = [u for u in updates if u["service_request_id"] == code][-1]
+    assert asked["status"] == "INVESTIGATING"
+    assert asked["description"] == "Mohon kirim nama desa dan patokan terdekat."
+    assert asked["updated_datetime"].endswith("Z") and asked["update_id"]
+
+    # post_service_request_update: its user's reply, posted twice (a retry): one answer.
+    reply = {
+        "update_id": "fms-comment-9001",
+        "updated_datetime": NOW.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+        "service_request_id": code,
+        "status": "OPEN",
+        "email": "siti.rahma@example.id",
+        "description": "Desa Tumbang Talaken, dekat SDN 2, sebelah masjid.",
+        "first_name": "Siti",
+        "last_name": "Rahma",
+    }
+    first, obj = fms.post("servicerequestupdates.xml", reply)
+    assert first.status_code == 200, first.text
+    update_id = obj["request_update"]["update_id"]
+    assert update_id and not isinstance(update_id, dict)  # FixMyStreet checks for a hash
+    again, obj = fms.post("servicerequestupdates.xml", reply)
+    assert obj["request_update"]["update_id"] == update_id
+    _, request = fms.get("requests.xml", {"service_request_id": code})
+    assert request["request"]["status"] == "open"
+    with db.session_scope(settings) as session:
+        from sqlmodel import select
+
+        from models import Complaint, ComplaintEvent
+
+        complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
+        answers = session.exec(
+            select(ComplaintEvent).where(
+                ComplaintEvent.complaint_id == complaint.id,
+                ComplaintEvent.action == "provide_info",
+            )
+        ).all()
+        assert len(answers) == 1 and complaint.status == "routed"
