@@ -67,9 +67,9 @@ def test_discovery_and_services(client):
             "keywords",
             "group",
         } <= set(service)
-        assert service["metadata"] is False and service["type"] == "realtime"
-    definition = client.get("/open311/v2/services/PUPR.json").get_json()
-    assert definition == {"service_code": "PUPR", "attributes": []}
+        assert service["type"] == "realtime"  # metadata: tests/test_open311_attributes.py
+    definition = client.get("/open311/v2/services/DISHUB.json").get_json()
+    assert definition == {"service_code": "DISHUB", "attributes": []}
     assert client.get("/open311/v2/services/NOPE.json").status_code == 404
 
 
@@ -265,3 +265,15 @@ def test_the_latest_public_answer_is_the_status_notes(client, settings):
     [one] = client.get(f"/open311/v2/requests/{code}.json").get_json()
     assert one["status_notes"] == "Tim akan memperbaiki jembatan pekan depan."
     assert one["agency_responsible"].startswith("Dinas Pekerjaan Umum")
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_token_lookup_names_the_request(client, fmt):
+    code = post(client).get_json()[0]["service_request_id"]
+    answer = client.get(f"/open311/v2/tokens/{code}.{fmt}")
+    assert answer.status_code == 200
+    if fmt == "json":
+        assert answer.get_json() == [{"service_request_id": code, "token": code}]
+    else:
+        assert xml(answer).findtext("request/service_request_id") == code
+    assert client.get(f"/open311/v2/tokens/TIDAK-ADA.{fmt}").status_code == 404

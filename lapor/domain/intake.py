@@ -88,6 +88,9 @@ class Submission:
     # a link, never fetched here.
     media_url: str | None = None
     source: str | None = None  # the Open311 integrator that sent it, by its key's name
+    # Open311 `attribute[code]` answers, already checked against the service's definition
+    # (lapor.domain.service_attributes): code → value, or a list for a multivaluelist.
+    service_attributes: dict[str, str | list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ def submit(
         channel=clean.channel,
         service_code=clean.category,
         media_url=clean.media_url,
+        service_attributes=clean.service_attributes,
         status=ComplaintStatus.RECEIVED,
         reporter_id=_reporter_for(session, clean, now),
         # The router's opinion and an automatic routing go into the one INSERT.
@@ -365,6 +369,7 @@ def validate(submission: Submission, gazetteer: Gazetteer | None = None) -> Subm
         category=clean_text(submission.category)[:40] or None,
         media_url=media_url,
         source=clean_text(submission.source)[:MAX_SOURCE] or None,
+        service_attributes=dict(submission.service_attributes or {}) or None,
     )
 
 

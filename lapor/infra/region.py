@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from lapor.domain.errors import ValidationFailed
 from lapor.domain.places import Gazetteer
 from lapor.domain.registry import AgencyEntry, entry_from
+from lapor.domain.service_attributes import Attribute, DefinitionError, definitions_from
 from models import Agency, AgencyKind
 
 REGIONS_DIR = Path(__file__).parent.parent / "data" / "regions"
@@ -149,6 +150,20 @@ def seed_agencies(session: Session, registry: Registry) -> dict[str, int]:
 def gazetteer_for(region: str) -> Gazetteer:
     """The region's gazetteer, read once per process."""
     return Gazetteer.from_dict(_read_yaml(region_dir(region) / "wilayah.yaml"))
+
+
+@cache
+def open311_definitions_for(region: str) -> dict[str, tuple[Attribute, ...]]:
+    """The region's Open311 service definitions by service_code (open311.yaml, read once per
+    process; none without the file). A code must be an OPD's or UMUM, the general service."""
+    path = region_dir(region) / "open311.yaml"
+    if not path.exists():
+        return {}
+    known = {entry.code for entry in registry_for(region).agencies} | {"UMUM"}
+    try:
+        return definitions_from(_read_yaml(path), str(path), known)
+    except DefinitionError as exc:
+        raise RegionDataError(str(exc)) from exc
 
 
 def registry_for(region: str) -> Registry:

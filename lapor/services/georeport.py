@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
@@ -18,6 +18,9 @@ from models import ActorKind, Agency, Complaint, ComplaintEvent, ComplaintStatus
 GENERAL = "UMUM"  # the service for "not sure which OPD"
 GENERAL_NAME = "Pengaduan umum (OPD ditentukan petugas)"
 MAX_RESULTS = 1000
+MAX_IDS = 1000  # service_request_id codes in one query
+# The spec's window: without dates the last 90 days, and never more than 90 days at once.
+WINDOW = timedelta(days=90)
 CLOSED = frozenset(
     {
         ComplaintStatus.RESOLVED,

@@ -24,13 +24,13 @@ from flask_babel import format_decimal, gettext
 from flask_login import current_user
 from sqlmodel import select
 
-from lapor.domain import tracking
+from lapor.domain import service_attributes, tracking
 from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError
 from lapor.domain.timefmt import utcnow
 from lapor.domain.workflow import Action, RejectReason
 from lapor.infra import db, directory
-from lapor.infra.region import gazetteer_for
+from lapor.infra.region import gazetteer_for, open311_definitions_for
 from lapor.infra.storage import AttachmentStore
 from lapor.services import canned, compliance, inbox, views, worklist
 from lapor.services import casework as staff
@@ -253,11 +253,22 @@ def _complaint_page(found, errors: dict, status: int = 200, sent: dict | None = 
             previewable=PREVIEWABLE,
             map_url=_map_url(found),
             media_url=found.media_url,
+            service_attributes=_service_attributes(settings, found),
             errors=errors,
             sent=sent,
             Action=Action,
         ),
         status,
+    )
+
+
+def _service_attributes(settings, found) -> list[tuple[str, str]]:
+    """The Open311 attributes the client sent, as (question, answer's name) pairs."""
+    if not found.service_attributes:
+        return []
+    definitions = open311_definitions_for(settings.region)
+    return service_attributes.shown(
+        definitions.get(found.service_code or "", ()), found.service_attributes
     )
 
 

@@ -16,13 +16,14 @@ address. Accounts are not supported: `account_id` is accepted and ignored.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 
+from lapor.domain import service_attributes
 from lapor.domain.errors import DomainError, ValidationFailed
 from lapor.domain.files import MAX_FILE_BYTES
 from lapor.domain.intake import Submission, Upload
@@ -31,7 +32,7 @@ from lapor.infra import db, region
 from lapor.infra.settings import Settings
 from lapor.services import georeport, integrators
 from lapor.services.filing import file_complaint
-from lapor.services.georeport import GENERAL, GENERAL_NAME, RequestQuery
+from lapor.services.georeport import GENERAL, GENERAL_NAME, MAX_IDS, WINDOW, RequestQuery
 from lapor.web.georeport_format import FORMATS, respond, spec_error
 from lapor.web.limits import open311_intake
 from lapor.web.openapi import open311_document
@@ -40,10 +41,7 @@ from models import Agency, AgencyKind, Channel, ComplaintStatus
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-12-02T00:00:00Z"
-# The spec's window: without dates the last 90 days, and never more than 90 days at once.
-WINDOW = timedelta(days=90)
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 12, 31, tzinfo=UTC)
-MAX_IDS = 1000
 # Intake's field names as the spec's parameters, for error texts a client can act on.
 SPEC_NAMES = {
     "text": "description",
@@ -126,11 +124,12 @@ def _agencies() -> list[Agency]:
 
 @bp.get(f"/services.<{FORMATS}:fmt>")
 def services(fmt: str):
+    defined = _definitions()
     general = {
         "service_code": GENERAL,
         "service_name": GENERAL_NAME,
         "description": "Pilih ini bila tidak tahu OPD yang berwenang.",
-        "metadata": False,
+        "metadata": GENERAL in defined,
         "type": "realtime",
         "keywords": "umum",
         "group": "Umum",
@@ -140,7 +139,7 @@ def services(fmt: str):
             "service_code": agency.code,
             "service_name": agency.name,
             "description": f"Pengaduan untuk {agency.short_name}.",
-            "metadata": False,
+            "metadata": agency.code in defined,
             "type": "realtime",
             "keywords": agency.short_name.lower(),
             "group": agency.kind.value,
@@ -154,7 +153,21 @@ def services(fmt: str):
 def service_definition(code: str, fmt: str):
     if code != GENERAL and code not in {a.code for a in _agencies()}:
         return spec_error(404, f"service_code '{code[:40]}' tidak ada.")
-    return respond({"service_code": code, "attributes": []}, root="service_definition")
+    attributes = [attribute.as_spec() for attribute in _definitions().get(code, ())]
+    return respond({"service_code": code, "attributes": attributes}, root="service_definition")
+
+
+def _definitions() -> dict[str, tuple[service_attributes.Attribute, ...]]:
+    """The region's service definitions by service_code (open311.yaml, read once)."""
+    return region.open311_definitions_for(current_app.extensions["lapor.settings"].region)
+
+
+def _attributes(form: MultiDict, service_code: str) -> dict:
+    """The service's `attribute[code]` values, checked against its definition (a service
+    without one takes none: an attribute sent to it is refused, not dropped)."""
+    # A multipart part without a readable name is a None key in werkzeug: not an attribute.
+    sent = service_attributes.sent_attributes((k, v) for k, v in form.items(multi=True) if k)
+    return service_attributes.check(_definitions().get(service_code, ()), sent)
 
 
 @bp.post(f"/requests.<{FORMATS}:fmt>")
@@ -180,6 +193,10 @@ def create_request(fmt: str):
         return spec_error(400, problem)
     if point is None and not (form.get("address_string") or "").strip():
         return spec_error(400, _no_location(form))
+    try:
+        attributes = _attributes(form, service_code)
+    except service_attributes.InvalidAttributes as refused_attributes:
+        return spec_error(400, refused_attributes.message)
     name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
     submission = Submission(
         text=form.get("description") or "",
@@ -194,6 +211,7 @@ def create_request(fmt: str):
         uploads=_media(),
         media_url=next((url for url in form.getlist("media_url") if url.strip()), None),
         source=source,
+        service_attributes=attributes,
     )
     try:
         result = file_complaint(settings, submission, now=now)
@@ -337,3 +355,16 @@ def get_request(code: str, fmt: str):
     return respond(
         georeport.service_requests(session, [complaint]), root="service_requests", item="request"
     )
+
+
+@bp.get(f"/tokens/<token>.<{FORMATS}:fmt>")
+def token(token: str, fmt: str):
+    """The spec's token lookup. Lapor answers a POST with the service_request_id at once and
+    gives no other token, so a client that asks anyway (FixMyStreet does when an answer has
+    only a token) gets the request its id names."""
+    session = db.get_session()
+    complaint = georeport.one(session, token.strip().upper()[:20])
+    if complaint is None:
+        return spec_error(404, f"token '{token[:20]}' tidak dikenal.")
+    found = {"service_request_id": complaint.tracking_code, "token": token[:20]}
+    return respond([found], root="service_requests", item="request")

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from lapor.domain import tracking
 from lapor.domain.sla_policy import MAX_DAYS, MAX_TITLE, TARGETS, WEEKDAYS
-from lapor.services import inbox
+from lapor.services import georeport, inbox
 from lapor.services.casework import MAX_BULK, ROLE_ACTIONS
 from lapor.services.changes import PAGE_SIZE, SUBJECTS
+from lapor.services.georeport_updates import FMS_DUPLICATE, FMS_STATUS, FMS_STATUS_OF_ACTION
 from lapor.services.worklist import MAX_PER_PAGE, SLA_STATES, SORTS
 from lapor.web import listing, schemas
 from models import ActorKind, AgencyKind, Channel, ComplaintStatus, Role
@@ -815,145 +816,412 @@ def staff_document() -> dict:
     }
 
 
-# --- Open311 GeoReport v2 (JSON) -----------------------------------------------------------
+# --- Open311 GeoReport v2 (JSON and XML) -----------------------------------------------------
+# Every operation twice, `….json` and `….xml`: the same data, as JSON or as the spec's XML
+# (a list is `<root><item>…</item></root>`, an empty element is a missing value).
 
-_OPEN311_ERROR = {
-    "description": "GeoReport error list",
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["code", "description"],
-                    "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+_O311_TEXT = {"type": ["string", "null"]}
+_O311_MOMENT = {"type": "string", "format": "date-time", "description": "W3C, UTC (…Z)"}
+_O311_MOMENT_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _o311_list(root: str, item: str, properties: dict, required: list[str]) -> dict:
+    """A list answer: a JSON array, in XML `<root><item>…</item>…</root>`."""
+    return {
+        "type": "array",
+        "xml": {"name": root, "wrapped": True},
+        "items": {
+            "type": "object",
+            "xml": {"name": item},
+            "required": required,
+            "properties": properties,
+        },
+    }
+
+
+def _o311_wrapped(item: str, schema: dict) -> dict:
+    """A list inside an answer: in XML its element holds one `<item>` per entry."""
+    return {"type": "array", "xml": {"wrapped": True}, "items": {**schema, "xml": {"name": item}}}
+
+
+_O311_ERRORS = _o311_list(
+    "errors",
+    "error",
+    {
+        "code": {"type": "integer", "description": "the HTTP status"},
+        "description": {"type": "string"},
+    },
+    ["code", "description"],
+)
+_O311_DISCOVERY = {
+    "type": "object",
+    "xml": {"name": "discovery"},
+    "required": ["changeset", "contact", "endpoints"],
+    "properties": {
+        "changeset": _O311_MOMENT,
+        "contact": {"type": "string"},
+        "key_service": {"type": "string"},
+        "endpoints": _o311_wrapped(
+            "endpoint",
+            {
+                "type": "object",
+                "required": ["specification", "url", "changeset", "type", "formats"],
+                "properties": {
+                    "specification": {"type": "string"},
+                    "url": {"type": "string"},
+                    "changeset": _O311_MOMENT,
+                    "type": {"type": "string", "enum": ["production", "test"]},
+                    "formats": _o311_wrapped("format", {"type": "string"}),
                 },
-            }
-        }
+            },
+        ),
     },
 }
-_SERVICE_REQUEST = {
-    "type": "object",
-    "required": ["service_request_id", "status", "service_code", "requested_datetime"],
-    "properties": {
-        "service_request_id": {"type": "string"},
-        "status": {"type": "string", "enum": ["open", "closed"]},
-        "status_notes": _NULLABLE_STRING,
-        "service_name": _NULLABLE_STRING,
+_O311_SERVICES = _o311_list(
+    "services",
+    "service",
+    {
         "service_code": {"type": "string"},
-        "description": _NULLABLE_STRING,
-        "agency_responsible": _NULLABLE_STRING,
-        "service_notice": _NULLABLE_STRING,
-        "requested_datetime": {"type": "string"},
-        "updated_datetime": _NULLABLE_STRING,
-        "expected_datetime": _NULLABLE_STRING,
-        "address": _NULLABLE_STRING,
-        "address_id": _NULLABLE_STRING,
-        "zipcode": _NULLABLE_STRING,
+        "service_name": {"type": "string"},
+        "description": _O311_TEXT,
+        "metadata": {"type": "boolean", "description": "true: it has a service definition"},
+        "type": {"type": "string", "enum": ["realtime", "batch", "blackbox"]},
+        "keywords": _O311_TEXT,
+        "group": _O311_TEXT,
+    },
+    ["service_code", "service_name", "metadata", "type"],
+)
+_O311_ATTRIBUTE = {
+    "type": "object",
+    "required": ["code", "datatype"],
+    "properties": {
+        "variable": {"type": "boolean"},
+        "code": {"type": "string", "description": "posted as attribute[code]"},
+        "datatype": {
+            "type": "string",
+            "enum": ["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"],
+        },
+        "required": {"type": "boolean"},
+        "datatype_description": _O311_TEXT,
+        "order": {"type": "integer"},
+        "description": _O311_TEXT,
+        "values": _o311_wrapped(
+            "value",
+            {
+                "type": "object",
+                "required": ["key", "name"],
+                "properties": {"key": {"type": "string"}, "name": {"type": "string"}},
+            },
+        ),
+    },
+}
+_O311_DEFINITION = {
+    "type": "object",
+    "xml": {"name": "service_definition"},
+    "required": ["service_code", "attributes"],
+    "properties": {
+        "service_code": {"type": "string"},
+        "attributes": _o311_wrapped("attribute", _O311_ATTRIBUTE),
+    },
+}
+_O311_REQUESTS = _o311_list(
+    "service_requests",
+    "request",
+    {
+        "service_request_id": {"type": "string", "description": "the tracking code"},
+        "status": {"type": "string", "enum": ["open", "closed"]},
+        "status_notes": {
+            "type": ["string", "null"],
+            "description": "the OPD's latest public answer, else the state's name",
+        },
+        "service_name": _O311_TEXT,
+        "service_code": {"type": "string", "description": "the service it was filed under"},
+        "description": _O311_TEXT,
+        "agency_responsible": {
+            "type": ["string", "null"],
+            "description": "the OPD it was routed to",
+        },
+        "service_notice": _O311_TEXT,
+        "requested_datetime": _O311_MOMENT,
+        "updated_datetime": _O311_MOMENT_OR_NULL,
+        "expected_datetime": {**_O311_MOMENT_OR_NULL, "description": "the next deadline"},
+        "address": _O311_TEXT,
+        "address_id": _O311_TEXT,
+        "zipcode": _O311_TEXT,
         "lat": {"type": ["number", "null"]},
         "long": {"type": ["number", "null"]},
-        "media_url": _NULLABLE_STRING,
+        "media_url": _O311_TEXT,
     },
+    ["service_request_id", "status", "service_code", "requested_datetime"],
+)
+_O311_CREATED = _o311_list(
+    "service_requests",
+    "request",
+    {
+        "service_request_id": {"type": "string"},
+        "service_notice": _O311_TEXT,
+        "account_id": {"type": "null", "description": "accounts are not supported"},
+    },
+    ["service_request_id"],
+)
+_O311_TOKEN = _o311_list(
+    "service_requests",
+    "request",
+    {"service_request_id": {"type": "string"}, "token": {"type": "string"}},
+    ["service_request_id", "token"],
+)
+_O311_UPDATES = _o311_list(
+    "service_request_updates",
+    "request_update",
+    {
+        "update_id": {"type": "string"},
+        "service_request_id": {"type": "string"},
+        "status": {
+            "type": "string",
+            "enum": sorted({*FMS_STATUS.values(), *FMS_STATUS_OF_ACTION.values(), FMS_DUPLICATE}),
+        },
+        "updated_datetime": _O311_MOMENT,
+        "description": {"type": "string"},
+        "media_url": _O311_TEXT,
+    },
+    ["update_id", "service_request_id", "status", "updated_datetime", "description"],
+)
+_O311_UPDATE_POSTED = _o311_list(
+    "service_request_updates",
+    "request_update",
+    {"update_id": {"type": "string", "description": "the same when posted again"}},
+    ["update_id"],
+)
+_O311_STATUS_TEXT = {
+    400: "Bad parameters (the description names the spec's parameter)",
+    403: "api_key unknown or revoked (or not allowed to update this request)",
+    404: "jurisdiction_id not this region's, or an unknown service_code / service_request_id",
+    409: "The request is in no state a citizen's update can change",
+    413: "The body is too large",
+    429: "Too many requests for this api_key or client address",
+}
+_O311_JURISDICTION = {
+    "type": "string",
+    "description": "optional; the region's code (e.g. 62), short name or host name; else 404",
+}
+_O311_API_KEY = {
+    "type": "string",
+    "description": "optional integrator key; unknown or revoked: 403; empty: no key",
 }
 
 
-def _open311_json(description: str, schema: dict) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _o311_content(fmt: str, schema: dict) -> dict:
+    media = "application/json" if fmt == "json" else "text/xml"
+    return {media: {"schema": schema}}
+
+
+def _o311_responses(fmt: str, success: tuple[str, str, dict], errors: tuple[int, ...]) -> dict:
+    """The success answer and the spec's error list for each error status, in `fmt`."""
+    status, description, schema = success
+    answers = {status: {"description": description, "content": _o311_content(fmt, schema)}}
+    for code in (400, *errors):  # a NUL in any parameter is a 400 everywhere
+        answers[str(code)] = {
+            "description": _O311_STATUS_TEXT[code],
+            "content": _o311_content(fmt, _O311_ERRORS),
+        }
+    return answers
+
+
+def _o311_query(name: str, schema: dict, description: str | None = None) -> dict:
+    parameter = {"name": name, "in": "query", "required": False, "schema": schema}
+    return parameter | ({"description": description} if description else {})
+
+
+def _o311_path(name: str, description: str) -> dict:
+    parameter = {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+    return parameter | {"description": description}
+
+
+def _o311_dates(window_days: int) -> list[dict]:
+    text = (
+        f"W3C date-time with a zone, 2000–2100; without both the last {window_days} days, "
+        f"never more than {window_days} days between start_date and end_date (else 400)"
+    )
+    moment = {"type": "string", "format": "date-time"}
+    return [_o311_query("start_date", moment, text), _o311_query("end_date", moment, text)]
+
+
+def _o311_form(properties: dict, required: list[str], *, media: bool) -> dict:
+    """A form body, urlencoded or multipart (with `media` files when `media`)."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    multipart = dict(schema, properties=dict(properties))
+    if media:
+        multipart["properties"]["media"] = {
+            "type": "string",
+            "format": "binary",
+            "description": "a photo (JPEG/PNG); checked and EXIF removed as on the web form",
+        }
+    return {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": schema},
+            "multipart/form-data": {"schema": multipart},
+        },
+    }
+
+
+def _o311_request_form() -> dict:
+    properties = {
+        "service_code": {"type": "string", "description": "UMUM or an OPD's code; else 404"},
+        "lat": {
+            "type": "number",
+            "description": "WGS84; with long (a location: lat+long or address_string)",
+        },
+        "long": {"type": "number"},
+        "address_string": {"type": "string"},
+        "address_id": {"type": "string", "description": "not a location here (#NOTPINPOINTED#)"},
+        "description": {"type": "string"},
+        "email": {"type": "string"},
+        "device_id": {"type": "string"},
+        "account_id": {"type": "string", "description": "accepted and ignored"},
+        "first_name": {"type": "string"},
+        "last_name": {"type": "string"},
+        "phone": {"type": "string"},
+        "media_url": {"type": "string", "description": "kept as a link for staff, never fetched"},
+        "api_key": _O311_API_KEY,
+        "jurisdiction_id": _O311_JURISDICTION,
+    }
+    body = _o311_form(properties, ["service_code"], media=True)
+    for content in body["content"].values():
+        content["schema"]["patternProperties"] = {
+            r"^attribute\[[^\]]+\]$": {
+                "type": "string",
+                "description": "attribute[code]: a value for the service definition's attribute",
+            }
+        }
+    return body
+
+
+def _o311_update_form() -> dict:
+    properties = {
+        "update_id": {"type": "string", "description": "the client's id; at most 100 characters"},
+        "service_request_id": {"type": "string"},
+        "status": {"type": "string", "description": "OPEN (reopens a resolved one) or CLOSED"},
+        "description": {"type": "string"},
+        "updated_datetime": {"type": "string"},
+        "email": {"type": "string"},
+        "first_name": {"type": "string"},
+        "last_name": {"type": "string"},
+        "media_url": {"type": "string"},
+        "api_key": _O311_API_KEY,
+        "jurisdiction_id": _O311_JURISDICTION,
+    }
+    required = ["update_id", "service_request_id", "description"]
+    return _o311_form(properties, required, media=False)
+
+
+def _o311_operations(fmt: str, window_days: int, max_ids: int) -> dict:
+    """Every Open311 path in one format."""
+    jurisdiction = _o311_query("jurisdiction_id", _O311_JURISDICTION)
+    listed = ("200", "Service requests", _O311_REQUESTS)
+    request_filters = [
+        jurisdiction,
+        _o311_query("api_key", {"type": "string"}, "accepted; not needed to read"),
+        _o311_query(
+            "service_request_id",
+            {"type": "string"},
+            f"comma list of tracking codes (at most {max_ids}); overrides every other filter",
+        ),
+        _o311_query("service_code", {"type": "string"}, "comma list"),
+        _o311_query("status", {"type": "string", "enum": ["open", "closed", "open,closed"]}),
+        *_o311_dates(window_days),
+    ]
+    return {
+        f"/discovery.{fmt}": {
+            "get": {
+                "summary": "Where the endpoint is and which formats it speaks",
+                "parameters": [jurisdiction],
+                "responses": _o311_responses(fmt, ("200", "Discovery", _O311_DISCOVERY), (404,)),
+            }
+        },
+        f"/services.{fmt}": {
+            "get": {
+                "summary": "One service per OPD, and UMUM",
+                "parameters": [jurisdiction],
+                "responses": _o311_responses(fmt, ("200", "Services", _O311_SERVICES), (404,)),
+            }
+        },
+        f"/services/{{service_code}}.{fmt}": {
+            "get": {
+                "summary": "A service's definition (its attributes)",
+                "parameters": [_o311_path("service_code", "UMUM or an OPD's code"), jurisdiction],
+                "responses": _o311_responses(
+                    fmt, ("200", "Service definition", _O311_DEFINITION), (404,)
+                ),
+            }
+        },
+        f"/requests.{fmt}": {
+            "get": {
+                "summary": "Service requests (newest first, at most 1000)",
+                "parameters": request_filters,
+                "responses": _o311_responses(fmt, listed, (404,)),
+            },
+            "post": {
+                "summary": "File a service request",
+                "requestBody": _o311_request_form(),
+                "responses": _o311_responses(
+                    fmt, ("201", "Filed", _O311_CREATED), (403, 404, 413, 429)
+                ),
+            },
+        },
+        f"/requests/{{service_request_id}}.{fmt}": {
+            "get": {
+                "summary": "One service request",
+                "parameters": [_o311_path("service_request_id", "the tracking code"), jurisdiction],
+                "responses": _o311_responses(fmt, listed, (404,)),
+            }
+        },
+        f"/tokens/{{token}}.{fmt}": {
+            "get": {
+                "summary": "The request a token names (Lapor gives the id at once: the token "
+                "is the tracking code)",
+                "parameters": [_o311_path("token", "the tracking code"), jurisdiction],
+                "responses": _o311_responses(fmt, ("200", "Request id", _O311_TOKEN), (404,)),
+            }
+        },
+        f"/servicerequestupdates.{fmt}": {
+            "get": {
+                "summary": "Public updates (answers, status changes) in a window, oldest first",
+                "parameters": [
+                    jurisdiction,
+                    _o311_query("api_key", _O311_API_KEY),
+                    *_o311_dates(window_days),
+                ],
+                "responses": _o311_responses(fmt, ("200", "Updates", _O311_UPDATES), (403, 404)),
+            },
+            "post": {
+                "summary": "The citizen's update (idempotent on update_id)",
+                "requestBody": _o311_update_form(),
+                "responses": _o311_responses(
+                    fmt, ("200", "Taken", _O311_UPDATE_POSTED), (403, 404, 409, 413, 429)
+                ),
+            },
+        },
+    }
 
 
 def open311_document() -> dict:
     """An OpenAPI 3.1 description of the GeoReport v2 endpoints, for clients and for tests."""
-    requests_list = _open311_json("Service requests", {"type": "array", "items": _SERVICE_REQUEST})
-    query = [
-        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-        for name in ("service_request_id", "service_code", "start_date", "end_date", "status")
-    ]
-    form_fields = (
-        "service_code",
-        "lat",
-        "long",
-        "address_string",
-        "description",
-        "email",
-        "first_name",
-        "last_name",
-        "phone",
-    )
+    window = georeport.WINDOW.days
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Lapor Open311 GeoReport v2", "version": "v2"},
-        "servers": [{"url": "/open311/v2"}],
-        "paths": {
-            "/discovery.json": {
-                "get": {"responses": {"200": _open311_json("Discovery", {"type": "object"})}}
-            },
-            "/services.json": {
-                "get": {
-                    "responses": {
-                        "200": _open311_json(
-                            "Services", {"type": "array", "items": {"type": "object"}}
-                        )
-                    }
-                }
-            },
-            "/services/{service_code}.json": {
-                "get": {
-                    "parameters": [
-                        {
-                            "name": "service_code",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "responses": {
-                        "200": _open311_json("Service definition", {"type": "object"}),
-                        "404": _OPEN311_ERROR,
-                    },
-                }
-            },
-            "/requests.json": {
-                "get": {
-                    "parameters": query,
-                    "responses": {"200": requests_list, "400": _OPEN311_ERROR},
-                },
-                "post": {
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/x-www-form-urlencoded": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["service_code"],
-                                    "properties": {f: {"type": "string"} for f in form_fields},
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "201": _open311_json(
-                            "Created", {"type": "array", "items": {"type": "object"}}
-                        ),
-                        "400": _OPEN311_ERROR,
-                        "404": _OPEN311_ERROR,
-                        "429": _OPEN311_ERROR,
-                    },
-                },
-            },
-            "/requests/{service_request_id}.json": {
-                "get": {
-                    "parameters": [
-                        {
-                            "name": "service_request_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "responses": {"200": requests_list, "404": _OPEN311_ERROR},
-                }
-            },
+        "info": {
+            "title": "Lapor Open311 GeoReport v2",
+            "version": "v2",
+            "description": (
+                "GeoReport v2 (http://wiki.open311.org/GeoReport_v2) and FixMyStreet's "
+                "servicerequestupdates extension; each path in JSON (`.json`) and XML (`.xml`), "
+                "errors in the format asked for."
+            ),
         },
+        "servers": [{"url": "/open311/v2"}],
+        "paths": _o311_operations("json", window, georeport.MAX_IDS)
+        | _o311_operations("xml", window, georeport.MAX_IDS),
     }
 
 
