@@ -245,3 +245,17 @@ def test_the_receipt_names_the_verification_deadline_in_working_days(client, set
     assert deadline == expected
     view = client.get(f"/api/v1/complaints/{body['tracking_code']}").get_json()
     assert datetime.fromisoformat(view["next_deadline"]) == expected
+
+
+def test_a_lone_surrogate_in_json_is_dropped_not_a_500(client, session):
+    """A JSON "\\ud800" escape is no character and no database stores one: intake drops it."""
+    body = '{"text": "Jalan rusak parah sekali \\ud800 di depan pasar lama", "title": "\\udfff"}'
+    response = client.post("/api/v1/complaints", data=body, content_type="application/json")
+    assert response.status_code == 201, response.get_json()
+    code = response.get_json()["tracking_code"]
+    from sqlmodel import select
+
+    from models import Complaint
+
+    stored = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
+    assert stored.text.split() == "Jalan rusak parah sekali di depan pasar lama".split()
