@@ -284,7 +284,7 @@ def _point(form: MultiDict) -> tuple[tuple[float, float] | None, str | None]:
 
 @bp.get(f"/requests.<{FORMATS}:fmt>")
 def list_requests(fmt: str):
-    query, problem = _request_query(request.args, utcnow())
+    query, problem = request_query(request.args, utcnow())
     if problem:
         return spec_error(400, problem)
     session = db.get_session()
@@ -294,7 +294,7 @@ def list_requests(fmt: str):
     )
 
 
-def _request_query(args: MultiDict, now: datetime) -> tuple[RequestQuery | None, str | None]:
+def request_query(args: MultiDict, now: datetime) -> tuple[RequestQuery | None, str | None]:
     """The spec's parameters: service_request_id (a comma list, overriding the rest),
     service_code (a comma list), status (open, closed or both), start_date and end_date."""
     ids = _comma_list(args.get("service_request_id"), 20)

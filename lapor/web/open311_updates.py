@@ -14,7 +14,7 @@ from lapor.services.georeport_updates import ClientUpdate
 from lapor.services.reporter import NotTheReporter, UnknownComplaint
 from lapor.web.georeport_format import FORMATS, respond, spec_error
 from lapor.web.limits import open311_intake
-from lapor.web.open311 import _request_query, check_jurisdiction
+from lapor.web.open311 import check_jurisdiction, request_query
 
 bp = Blueprint("open311_updates", __name__, url_prefix="/open311/v2")
 ROOT, ITEM = "service_request_updates", "request_update"
@@ -29,7 +29,7 @@ bp.before_request(check_jurisdiction)
 def list_updates(fmt: str):
     # Only the dates count here; `requests`' rules read them (W3C, the 90-day window).
     dates = MultiDict({k: v for k, v in request.args.items() if k in ("start_date", "end_date")})
-    query, problem = _request_query(dates, utcnow())
+    query, problem = request_query(dates, utcnow())
     if problem:
         return spec_error(400, problem)
     try:
