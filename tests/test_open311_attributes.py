@@ -309,3 +309,20 @@ def test_a_broken_definition_file_is_refused_naming_the_place(data, place):
     with pytest.raises(DefinitionError) as refused:
         service_attributes.definitions_from(data, "uji.yaml", known={"X"})
     assert str(refused.value).startswith(place)
+
+
+def test_a_broken_definitions_file_stops_init_with_its_fault_named(settings, tmp_path):
+    import shutil
+
+    import click
+
+    from lapor.cli.bootstrap import initialise
+    from lapor.infra.region import region_dir
+
+    folder = tmp_path / "wilayah"
+    shutil.copytree(region_dir("kalteng"), folder)
+    (folder / "open311.yaml").write_text(
+        "services: {PUPR: [{code: warna, datatype: warna}]}\n", encoding="utf-8"
+    )
+    with pytest.raises(click.ClickException, match=r"services\.PUPR\[0\] \(warna\)\.datatype"):
+        initialise(settings.with_overrides({"region": str(folder)}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 from sqlmodel import Session, select
 
 from lapor.domain.sla_policy import SlaBook
@@ -18,6 +19,12 @@ def initialise(settings: Settings) -> dict[str, int]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.attachments_dir.mkdir(parents=True, exist_ok=True)
     db.migrate(settings.database_url)
+    # The region's Open311 service definitions are read on first use: a broken file should
+    # stop `lapor init` / `lapor run` with its fault named, not fail a client's request.
+    try:
+        region.open311_definitions_for(settings.region)
+    except region.RegionDataError as fault:
+        raise click.ClickException(str(fault)) from fault
     counts = db.run_in_transaction(settings, lambda session: seed_new_database(session, settings))
     directory.config.clear()
     return counts
