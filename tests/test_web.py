@@ -335,3 +335,13 @@ def test_every_template_string_has_an_english_translation():
         catalog = read_mo(handle)
     translated = {m.id for m in catalog if m.id and m.string}
     assert found - translated == set(), "run: pybabel extract/update/compile (see README)"
+
+
+def test_the_language_link_keeps_the_page_and_its_query(client):
+    page = client.get("/pengaduan?halaman=2&kabupaten=Kota+Palangka+Raya").get_data(as_text=True)
+    assert (
+        'href="/pengaduan?halaman=2&amp;kabupaten=Kota+Palangka+Raya&amp;lang=en" hreflang="en"'
+        in page
+    )
+    english = client.get("/pengaduan?halaman=2&lang=en").get_data(as_text=True)
+    assert 'href="/pengaduan?halaman=2&amp;lang=id" hreflang="id"' in english

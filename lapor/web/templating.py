@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from flask import Flask, current_app, request, session
 from flask_babel import Babel
@@ -58,6 +59,14 @@ SECURITY_HEADERS = {
 }
 
 
+def language_url(language: str) -> str:
+    """This page in another language: the same path and query, with `lang` set (a filtered
+    list, a receipt's ?baru=1 stay as they are)."""
+    query = request.args.to_dict(flat=False)
+    query["lang"] = [language]
+    return f"{request.path}?{urlencode(query, doseq=True)}"
+
+
 def _secure(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
@@ -78,6 +87,7 @@ def init_app(app: Flask) -> None:
     def _globals() -> dict:
         return {
             "lang": select_language(),
+            "language_url": language_url,
             "region_name": region_name,
             "status_labels": STATUS_LABELS,
         }
