@@ -131,11 +131,9 @@ def _has_surrogate(text: str) -> bool:
 
 
 def _changed(work):
-    """Run one change in its own transaction; this process reads the configuration again at
-    once (the others within directory.CHECK_SECONDS)."""
-    result = db.run_in_transaction(_settings(), work)
-    directory.config.clear()
-    return result
+    """Run one change in its own transaction (recording it makes this process read the
+    configuration again at once, the others within directory.CHECK_SECONDS)."""
+    return db.run_in_transaction(_settings(), work)
 
 
 # --- the registry ---------------------------------------------------------------------------
@@ -199,8 +197,7 @@ def put_sla():
     document = _json_object()
     settings = _settings()
     # Compare with the policy as committed, not with this process's copy of a moment ago.
-    directory.config.clear()
-    current = effects.sla_document(settings)
+    current = effects.sla_document(settings, directory.config.snapshot(settings, fresh=True))
     labels = set(routing_document(settings).get("labels") or {})
     _changed(
         lambda session: policy.save_sla(

@@ -253,8 +253,8 @@ def sla():
         snapshot = directory.config.snapshot(settings, fresh=True)
         return _sla_page(SlaForm.of(sla_document(settings, snapshot)))
     settings = _settings()
-    directory.config.clear()  # compare with what is saved now, not a copy seconds old
-    current = sla_document(settings)
+    # Compare with what is saved now, not a copy seconds old.
+    current = sla_document(settings, directory.config.snapshot(settings, fresh=True))
     form = SlaForm.posted(request.form)
     what = request.form.get("do", "save")
     if what != "save":
@@ -288,7 +288,6 @@ def sla():
         if spot:
             form.errors[spot] = problem.message
         return _sla_page(form, error=problem.message), 422
-    directory.config.clear()
     saved = document != current
     flash("Kebijakan tenggat disimpan." if saved else "Tidak ada perubahan untuk disimpan.")
     return redirect(url_for("policy_admin.sla"), code=303)
@@ -365,8 +364,8 @@ def routing():
         directory.config.snapshot(_settings(), fresh=True)  # as committed now (see sla())
         return _routing_page()
     settings = _settings()
-    directory.config.clear()
-    targets = routing_document(settings).get("labels") or {}
+    snapshot = directory.config.snapshot(settings, fresh=True)  # as committed now
+    targets = routing_document(settings, snapshot).get("labels") or {}
     posted = {
         key.removeprefix("rute:"): _target(value)
         for key, value in request.form.items()
@@ -401,7 +400,6 @@ def routing():
         return _routing_page(posted, problems, " ".join([failure.message, *stray])), 422
     except DomainError as failure:
         return _routing_page(posted, {}, failure.message), 422
-    directory.config.clear()
     flash(f"Peta rute disimpan: {len(changed)} label diubah.")
     return redirect(url_for("policy_admin.routing"), code=303)
 
