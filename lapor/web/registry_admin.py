@@ -182,15 +182,18 @@ def agencies_status(code: str, what: str):
 
 
 def _status_page(current: AgencyEntry, deactivate: bool, error: str | None, successor=""):
-    found = registry.entries(db.get_session())
+    session = db.get_session()
+    found = registry.entries(session)
     by_code = {e.code: e for e in found}
     parent = by_code.get(current.parent or "")
+    routing, sla = _documents(session)
     return render_template(
         "admin_agencies_status.html",
         current=current,
         deactivate=deactivate,
-        impact=_impact(current.code),
-        triage=_is_triage(current.code),
+        impact=registry.impact(session, current.code, routing, sla),
+        # The policy in force verifies complaints at this OPD: it must stay active.
+        triage=sla.get("triage_agency") == current.code,
         chain=_chain(by_code, current),
         parent_inactive=parent is not None and not parent.active,
         error=error,
@@ -207,11 +210,6 @@ def _chain(by_code: dict[str, AgencyEntry], entry: AgencyEntry) -> list[str]:
         entry = by_code[entry.parent]
         chain.append(entry.code)
     return chain
-
-
-def _is_triage(code: str) -> bool:
-    """Whether the policy in force verifies complaints at this OPD (it must stay active)."""
-    return _documents(db.get_session())[1].get("triage_agency") == code
 
 
 def _check_successor(current: AgencyEntry, code: str) -> None:
