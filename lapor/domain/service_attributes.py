@@ -11,9 +11,9 @@ import math
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 from lapor.domain.errors import DomainError
+from lapor.domain.timefmt import parse_w3c
 
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 LISTS = ("singlevaluelist", "multivaluelist")
@@ -237,11 +237,7 @@ def _is_number(value: str) -> bool:
 
 
 def _is_w3c(value: str) -> bool:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return False
-    return value.isascii() and "T" in value.upper() and moment.tzinfo is not None
+    return "T" in value.upper() and parse_w3c(value) is not None
 
 
 def shown(definitions: Iterable[Attribute], stored: Mapping[str, object] | None) -> list:

@@ -24,3 +24,15 @@ def human(moment: datetime | None, tz: ZoneInfo) -> str:
         return "-"
     here = moment.astimezone(tz)
     return f"{here.day} {MONTHS[here.month - 1]} {here.year} {here:%H.%M} {here.tzname()}"
+
+
+def parse_w3c(text: str) -> datetime | None:
+    """A W3C date-time with its zone (2026-12-01T08:00:00+07:00, …Z) as an aware moment;
+    None for anything else (no zone, other digits than ASCII, not a date-time)."""
+    if not text.isascii():
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

@@ -27,7 +27,7 @@ from lapor.domain import service_attributes
 from lapor.domain.errors import DomainError, ValidationFailed
 from lapor.domain.files import MAX_FILE_BYTES
 from lapor.domain.intake import Submission, Upload
-from lapor.domain.timefmt import utcnow
+from lapor.domain.timefmt import parse_w3c, utcnow
 from lapor.infra import db, region
 from lapor.infra.settings import Settings
 from lapor.services import georeport, integrators
@@ -329,12 +329,9 @@ def _moment(raw: str | None, name: str) -> datetime | None:
     """A W3C date-time (2026-12-01T08:00:00+07:00 or …Z) within 2000–2100, as UTC."""
     if raw is None or not raw.strip():
         return None
-    text = raw.strip()
+    moment = parse_w3c(raw.strip())
     try:
-        if not text.isascii():
-            raise ValueError
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        if moment.tzinfo is None:
+        if moment is None:
             raise ValueError
         moment = moment.astimezone(UTC)
     except (ValueError, OverflowError) as exc:
