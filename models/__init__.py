@@ -89,7 +89,6 @@ class Reporter(SQLModel, table=True):
     """Who filed a complaint and how to reach them; shown only where privacy allows."""
 
     __tablename__ = "reporter"
-
     id: int | None = Field(default=None, primary_key=True)
     name: str | None = Field(default=None, max_length=120)
     email: str | None = Field(default=None, max_length=254)
@@ -99,6 +98,12 @@ class Reporter(SQLModel, table=True):
     )
     telegram_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
     created_at: datetime = _timestamp(nullable=False)
+
+
+# "My complaints" (/lacak/saya) finds a reporter's complaints by the email or phone typed.
+# (Intake stores emails in lower case.)
+sa.Index("ix_reporter_email", Reporter.email)
+sa.Index("ix_reporter_phone", Reporter.phone)
 
 
 class ComplaintBase(SQLModel):
@@ -160,6 +165,10 @@ class Complaint(ComplaintBase, table=True):
         default=None, sa_type=enum_type(ComplaintStatus), nullable=True
     )
     forwarded_to: str | None = Field(default=None, max_length=200)
+    # The language the reporter filed in ("id" or "en"): their emails are written in it.
+    language: str = Field(
+        default="id", max_length=5, sa_column_kwargs={"server_default": "id"}, nullable=False
+    )
     rejection_reason: str | None = Field(default=None, max_length=40)
     # Indexed: every answer to a complaint looks up the duplicates merged into it.
     duplicate_of_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
@@ -47,16 +47,32 @@ def age(value: str | datetime) -> str:
     return "hari ini" if days <= 0 else f"{days} hari"
 
 
-# The pages run no script at all: say so, so an injected one could not run either.
+# Most pages run no script at all: say so, so an injected one could not run either. A page
+# that needs the app's own scripts (the map, "Salin kode") opts in with `allow_scripts`, and
+# then only scripts served by the app itself run: never inline ones, never another host's.
+POLICY = (
+    "default-src 'self'; script-src {scripts}; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'; img-src {images}"
+)
 SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
-        "frame-ancestors 'none'; form-action 'self'; img-src 'self' data:"
-    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+
+
+def allow_scripts(*, image_hosts: tuple[str, ...] = ()) -> None:
+    """Let this response run the app's own scripts and show images from `image_hosts` too
+    (e.g. the map's tile server); called by the views of the pages that need them."""
+    g.csp_scripts = True
+    g.csp_image_hosts = tuple(getattr(g, "csp_image_hosts", ())) + tuple(image_hosts)
+
+
+def content_security_policy() -> str:
+    """This response's policy: no script unless the view allowed the app's own."""
+    scripts = "'self'" if g.get("csp_scripts") else "'none'"
+    images = " ".join(("'self'", "data:", *g.get("csp_image_hosts", ())))
+    return POLICY.format(scripts=scripts, images=images)
 
 
 def language_url(language: str) -> str:
@@ -68,6 +84,7 @@ def language_url(language: str) -> str:
 
 
 def _secure(response):
+    response.headers.setdefault("Content-Security-Policy", content_security_policy())
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
