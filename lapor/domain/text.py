@@ -20,3 +20,16 @@ def clean_text(value: object, *, multiline: bool = False) -> str:
     if not multiline:
         text = " ".join(text.split())
     return text.strip()
+
+
+def excerpt(text: str, limit: int = 80) -> str:
+    """The text shortened to at most `limit` characters at a word's end, with "…" when cut
+    (a title made from the text never ends mid-word: "…sudah tiga b")."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    # Back to the last blank, unless the first word alone is longer than the limit.
+    if not text[limit - 1].isspace() and " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:-—") + "…"

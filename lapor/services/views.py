@@ -11,6 +11,7 @@ from sqlmodel import Session, func, select
 
 from lapor.domain import tracking
 from lapor.domain.deadlines import next_deadline
+from lapor.domain.text import excerpt
 from lapor.domain.timefmt import human
 from lapor.domain.workflow import ACTION_LABELS, ACTIVE, STATUS_LABELS, Action
 from models import (
@@ -19,6 +20,7 @@ from models import (
     Attachment,
     Complaint,
     ComplaintEvent,
+    ComplaintStatus,
     Feedback,
     Reporter,
     User,
@@ -146,17 +148,29 @@ def _published_note(event: ComplaintEvent, withheld: bool) -> str | None:
     return event.note
 
 
-def list_item(complaint: Complaint, agency: Agency | None) -> dict:
-    """One line of the public list of (non-confidential) complaints."""
+def list_item(complaint: Complaint, agency: Agency | None, original: str | None = None) -> dict:
+    """One line of the public list of (non-confidential) complaints; `original` is the code
+    of the complaint a duplicate was merged into."""
     return {
         "tracking_code": complaint.tracking_code,
-        "title": complaint.title or complaint.text[:80],
+        "title": complaint.title or excerpt(complaint.text),
         "status": complaint.status.value,
         "status_label": STATUS_LABELS[complaint.status],
         "regency": complaint.regency,
         "agency": agency_view(agency),
         "received_at": complaint.received_at.isoformat(),
+        "outcome": _outcome(complaint, original),
     }
+
+
+def _outcome(complaint: Complaint, original: str | None) -> dict | None:
+    """What a complaint that left the region's hands became: forwarded to which outside
+    body, or archived and why (a duplicate: into which complaint)."""
+    if complaint.status == ComplaintStatus.FORWARDED:
+        return {"kind": "forwarded", "to": complaint.forwarded_to}
+    if complaint.status == ComplaintStatus.REJECTED:
+        return {"kind": "rejected", "reason": complaint.rejection_reason, "duplicate_of": original}
+    return None
 
 
 @dataclass(frozen=True)
@@ -194,7 +208,19 @@ def public_complaints(
     agencies = (
         {a.id: a for a in session.exec(select(Agency).where(Agency.id.in_(ids)))} if ids else {}
     )
-    return Page([list_item(r, agencies.get(r.agency_id)) for r in rows], total)
+    originals = _codes(session, {r.duplicate_of_id for r in rows if r.duplicate_of_id})
+    return Page(
+        [list_item(r, agencies.get(r.agency_id), originals.get(r.duplicate_of_id)) for r in rows],
+        total,
+    )
+
+
+def _codes(session: Session, ids: set[int]) -> dict[int, str]:
+    """The tracking codes of these complaints, by id."""
+    if not ids:
+        return {}
+    query = select(Complaint.id, Complaint.tracking_code).where(Complaint.id.in_(ids))
+    return dict(session.exec(query).all())
 
 
 # --- what staff and operators read ------------------------------------------------------------

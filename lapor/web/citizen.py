@@ -366,3 +366,9 @@ def public_list():
         agencies=agencies,
         statuses=list(ComplaintStatus),
     )
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and feed readers ask for /favicon.ico whatever the page says: the SVG icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import logging
 
+import redis
 import sqlalchemy.exc
-from flask import Flask, abort, jsonify, request
+from flask import Flask, abort, jsonify, render_template, request
+from flask_babel import gettext as _
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from lapor.web import messages
@@ -39,7 +42,53 @@ def _respond(status: int):
         language = request.accept_languages.best_match(["id", "en"], default="id")
         text = messages.error_message(code, message, language)
         return jsonify({"error": {"code": code, "message": text, "fields": {}}}), status
-    return f"<!doctype html><title>{status}</title><p>{message}</p>", status
+    return _error_page(status, message), status
+
+
+def _page_texts(status: int) -> tuple[str, str]:
+    """The heading and explanation of an error page, in the page's language."""
+    texts = {
+        403: (_("Tidak berwenang"), _("Anda tidak berwenang membuka halaman ini.")),
+        404: (
+            _("Tidak ditemukan"),
+            _(
+                "Halaman atau pengaduan yang Anda cari tidak ada. Periksa kembali alamat atau "
+                "kode pelacakannya."
+            ),
+        ),
+        429: (
+            _("Terlalu banyak permintaan"),
+            _("Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi."),
+        ),
+        503: (
+            _("Layanan sedang tidak tersedia"),
+            _("Layanan sedang tidak tersedia. Coba lagi sebentar lagi."),
+        ),
+    }
+    if status in texts:
+        return texts[status]
+    if status >= 500:
+        return _("Terjadi kesalahan"), _(
+            "Maaf, terjadi kesalahan di pihak kami. Tidak ada data Anda yang setengah tersimpan; "
+            "silakan coba lagi."
+        )
+    return _("Permintaan tidak dapat diproses"), _("Permintaan tidak dapat dipahami.")
+
+
+def _error_page(status: int, message: str) -> str:
+    """The error in the site's layout; the plain message when the layout itself cannot be
+    drawn (e.g. the database that the signed-in user's menu needs is down)."""
+    heading, explanation = _page_texts(status)
+    try:
+        return render_template(
+            "error.html", status=status, heading=heading, explanation=explanation
+        )
+    except (sqlalchemy.exc.SQLAlchemyError, redis.RedisError) as error:
+        log.warning("error page %s drawn without the layout: %s", status, error)
+        return (
+            '<!doctype html><meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{status}</title><p>{escape(message)}</p>"
+        )
 
 
 def _refuse_nul() -> None:

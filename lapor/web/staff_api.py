@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from lapor.domain import tracking
 from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError, ValidationFailed
+from lapor.domain.text import excerpt
 from lapor.domain.timefmt import utcnow
 from lapor.domain.workflow import STATUS_LABELS
 from lapor.infra import db
@@ -226,7 +227,7 @@ def _similar_view(complaint, match, agency) -> dict:
         "score": match.score,
         "text_similarity": match.text_similarity,
         "distance_km": None if km is None else round(km, 2),
-        "title": complaint.title or complaint.text[:80],
+        "title": complaint.title or excerpt(complaint.text),
         "status": complaint.status.value,
         "status_label": STATUS_LABELS[complaint.status],
         "agency": agency.code if agency else None,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
+from babel.dates import format_date
 from flask import Flask, current_app, g, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
 from lapor.domain import tracking
 from lapor.domain.deadlines import next_deadline
+from lapor.domain.text import excerpt
 from lapor.domain.timefmt import human, utcnow
 from lapor.domain.workflow import STATUS_LABELS
 from lapor.infra.region import registry_for
@@ -38,6 +40,16 @@ def local_time(value: str | datetime | None) -> str:
         return "-"
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return human(moment, current_app.extensions["lapor.settings"].tz)
+
+
+def long_date(value: str | datetime | None) -> str:
+    """The day of a moment in words, in the region's zone and the page's language: e.g.
+    'Selasa, 9 Desember 2026' ('Tuesday, 9 December 2026' on the English pages)."""
+    if value is None:
+        return "-"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    day = moment.astimezone(current_app.extensions["lapor.settings"].tz).date()
+    return format_date(day, format="EEEE, d MMMM y", locale=str(get_locale()))
 
 
 def age(value: str | datetime) -> str:
@@ -96,8 +108,10 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     region_name = registry_for(app.extensions["lapor.settings"].region).region_name
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["code"] = tracking.display
+    app.jinja_env.filters["excerpt"] = excerpt
     app.jinja_env.filters["next_deadline"] = next_deadline
 
     @app.context_processor
