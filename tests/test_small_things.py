@@ -7,17 +7,21 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from sqlmodel import Session, select
 
 from lapor import create_app
 from lapor.domain import workflow
 from lapor.domain.intake import Submission
 from lapor.domain.text import excerpt
+from lapor.infra import db
 from lapor.services.filing import file_complaint
+from models import Complaint
 
 from support import act_on
 
 NOW = datetime.now(UTC)
 STAFF = workflow.Actor(workflow.ActorKind.STAFF)
+REJECT = workflow.Action.REJECT
 LONG = (
     "Jalan di depan rumah saya rusak parah dan berlubang, sudah tiga bulan tidak diperbaiki "
     "oleh dinas terkait"
@@ -59,11 +63,11 @@ def test_the_public_list_says_what_an_archived_or_forwarded_complaint_became(cli
         note="Balai Pelaksanaan Jalan Nasional Kalteng",
     )  # fmt: skip
     spam = _file(settings, "Beli pulsa murah hubungi nomor ini sekarang juga ya")
-    act_on(settings, spam, workflow.Action.REJECT, actor=STAFF, now=NOW, reason=workflow.RejectReason.SPAM)
+    act_on(settings, spam, REJECT, actor=STAFF, now=NOW, reason=workflow.RejectReason.SPAM)
     original = _file(settings, "Sampah menumpuk di pasar Kahayan sejak lima hari lalu")
     twin = _file(settings, "Sampah menumpuk di pasar Kahayan sejak lima hari yang lalu")
     act_on(
-        settings, twin, workflow.Action.REJECT, actor=STAFF, now=NOW,
+        settings, twin, REJECT, actor=STAFF, now=NOW,
         reason=workflow.RejectReason.DUPLICATE, duplicate_of=_complaint(settings, original),
     )  # fmt: skip
     page = client.get("/pengaduan").get_data(as_text=True)
@@ -87,11 +91,6 @@ def test_the_public_list_says_what_an_archived_or_forwarded_complaint_became(cli
 
 
 def _complaint(settings, code):
-    from sqlmodel import Session, select
-
-    from lapor.infra import db
-    from models import Complaint
-
     with Session(db.engine_for(settings.database_url), expire_on_commit=False) as session:
         return session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
 
