@@ -37,9 +37,12 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
         errors,
         health,
         limits,
+        maps,
+        my_complaints,
         open311,
         open311_updates,
         policy_admin,
+        public_stats,
         registry_admin,
         staff_api,
         templating,
@@ -54,6 +57,9 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(my_complaints.bp)
+    app.register_blueprint(maps.bp)
+    app.register_blueprint(public_stats.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(registry_admin.bp)
     app.register_blueprint(policy_admin.bp)

@@ -21,6 +21,10 @@ PAGES = (
     "/lacak/ABCDEFGHJK",  # an unknown code: the 404 page
     "/pengaduan",
     "/pengaduan?status=rejected",
+    "/pengaduan/peta",
+    "/lacak/saya",
+    "/kinerja",
+    "/kinerja?periode=90hari",
     "/tidak-ada",
 )
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from lapor.domain import reporter_key, tracking
+from lapor.domain.notices import PRIVATE_LINK_INTRO
 from lapor.domain.timefmt import utcnow
 from lapor.infra import db
 from lapor.infra import senders as delivery
 from lapor.infra.settings import Settings
-from lapor.services import deliveries
+from lapor.infra.translations import translate
+from lapor.services import deliveries, my_complaints
 from models import Complaint, Notification
-
-PRIVATE_LINK_INTRO = (
-    "Tautan pribadi Anda untuk melihat, menjawab, menilai atau membuka kembali pengaduan ini "
-    "(jangan dibagikan: siapa pun yang memegangnya dapat bertindak atas nama Anda):"
-)
 
 
 def deliver(notification_id: int) -> str:
@@ -39,13 +36,17 @@ def deliver(notification_id: int) -> str:
 
 def _body(settings: Settings, session, notification: Notification) -> str:
     """The stored text, and for an email to the reporter their private link, made now from the
-    complaint's current key so that no credential is ever stored with the message."""
+    complaint's current key so that no credential is ever stored with the message. A "my
+    complaints" message gets its own link instead (lapor.services.my_complaints), made now too."""
+    if my_complaints.is_link_message(notification):
+        return my_complaints.message(settings, session, notification, utcnow())
     if notification.channel != "email" or notification.reporter_id is None:
         return notification.body
     complaint = session.get(Complaint, notification.complaint_id)
     link_key = reporter_key.link_key(complaint.reporter_key_hash, settings.secret_key)
     url = reporter_key.follow_up_url(settings.public_url, complaint.tracking_code, link_key)
-    return f"{notification.body}\n\n{PRIVATE_LINK_INTRO}\n{url}"
+    intro = translate(PRIVATE_LINK_INTRO, complaint.language)  # the reporter's language
+    return f"{notification.body}\n\n{intro}\n{url}"
 
 
 def _telegram_buttons(session, notification: Notification) -> dict | None:

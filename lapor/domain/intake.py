@@ -26,6 +26,8 @@ from lapor.domain.files import (
     sniff,
     without_metadata,
 )
+from lapor.domain.language import DEFAULT as DEFAULT_LANGUAGE
+from lapor.domain.language import chosen as chosen_language
 from lapor.domain.notices import Notices
 from lapor.domain.places import Gazetteer
 from lapor.domain.text import clean_text
@@ -91,6 +93,8 @@ class Submission:
     # Open311 `attribute[code]` answers, already checked against the service's definition
     # (lapor.domain.service_attributes): code → value, or a list for a multivaluelist.
     service_attributes: dict[str, str | list[str]] | None = None
+    # The language the reporter filed in ("id" or "en"): their emails are written in it.
+    language: str = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,7 @@ def submit(
         service_code=clean.category,
         media_url=clean.media_url,
         service_attributes=clean.service_attributes,
+        language=clean.language,
         status=ComplaintStatus.RECEIVED,
         reporter_id=_reporter_for(session, clean, now),
         # The router's opinion and an automatic routing go into the one INSERT.
@@ -303,6 +308,7 @@ def _reporter_for(session: Session, clean: Submission, now: datetime) -> int | N
 def _fingerprint(clean: Submission) -> str:
     """A hash of everything submitted, to tell a retry from a different complaint."""
     fields = asdict(clean)
+    del fields["language"]  # not what the complaint says: a retry in another language is one
     fields["uploads"] = [[u.filename, hashlib.sha256(u.content).hexdigest()] for u in clean.uploads]
     fields["channel"] = clean.channel.value
     payload = json.dumps(fields, sort_keys=True, default=str)
@@ -370,6 +376,7 @@ def validate(submission: Submission, gazetteer: Gazetteer | None = None) -> Subm
         media_url=media_url,
         source=clean_text(submission.source)[:MAX_SOURCE] or None,
         service_attributes=dict(submission.service_attributes or {}) or None,
+        language=chosen_language(submission.language),
     )
 
 
@@ -439,6 +446,17 @@ def _media_url(raw: object, problem) -> str | None:
         )
         return None
     return url
+
+
+def stored_contact(raw: object) -> tuple[str, str] | None:
+    """An email address or phone number typed, as intake stores it and which it is:
+    ("email", "siti@example.id") or ("phone", "+62812…"); None when it is neither."""
+    text = clean_text(raw)
+    if "@" in text:
+        email = text.lower()
+        return ("email", email) if len(email) <= 254 and _EMAIL.match(email) else None
+    phone = _phone(text, lambda *_args, **_params: None)
+    return ("phone", phone) if phone else None
 
 
 def _phone(raw: object, problem) -> str | None:

@@ -7,34 +7,75 @@ reporters of duplicates merged into a complaint hear of its answers and its end.
 to an OPD never names the reporter (anonymous or not: officers see identity, where allowed, in
 the console only). A delivery is its notification row (lapor.domain.delivery), written in
 the same transaction as the change it tells of.
+
+A reporter reads their messages in the language they filed in (`complaint.language`): the
+texts below are written in Indonesian and marked for the catalog, and `Notices.translate`
+(the catalog read with Babel, lapor.infra.translations) gives their English, so a text and
+its English are each written once, for the pages and the messages alike. Officers read
+Indonesian.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from lapor.domain import tracking, workflow
-from lapor.domain.deadlines import next_deadline
-from lapor.domain.timefmt import human
+from lapor.domain.deadlines import WAITING, next_deadline, stage_deadline
+from lapor.domain.language import N_, Translate, as_written
+from lapor.domain.timefmt import human, long_date
 from models import Agency, Channel, Complaint, ComplaintEvent, Notification, Reporter
+from models import ComplaintStatus as S
 from models import NotificationStatus as N
 
 EXCERPT = 300
 
+# What an OPD is told, in Indonesian (its officers' emails and chats); a staff member who
+# reads the console in English sees the in-app title reworded (`reworded`).
 AGENCY_SUBJECTS = {
-    "route": "Pengaduan baru untuk {agency}",
-    "verify": "Pengaduan baru untuk {agency}",
-    "transfer": "Pengaduan dialihkan ke {agency}",
-    "provide_info": "Pelapor memberi keterangan tambahan",
-    "reopen": "Pelapor membuka kembali pengaduan",
-    "remind": "Pengingat batas waktu",
-    "escalate": "Eskalasi tingkat {level}: pengaduan melewati batas waktu",
+    "route": N_("Pengaduan baru untuk {agency}"),
+    "verify": N_("Pengaduan baru untuk {agency}"),
+    "transfer": N_("Pengaduan dialihkan ke {agency}"),
+    "provide_info": N_("Pelapor memberi keterangan tambahan"),
+    "reopen": N_("Pelapor membuka kembali pengaduan"),
+    "remind": N_("Pengingat batas waktu"),
+    "escalate": N_("Eskalasi tingkat {level}: pengaduan melewati batas waktu"),
 }
-REPORTER_SUBJECT = "Pengaduan {code}: {status}"
-MERGED = (
+REPORTER_SUBJECT = N_("Pengaduan {code}: {status}")
+# The receipt says what the receipt page says (lapor/templates/track.html, _own_view.html):
+# the same texts, so the same English.
+RECEIVED = N_("Pengaduan Anda sudah kami terima. Kode pelacakannya:")
+VERIFYING = N_("Sedang diverifikasi: petugas akan menentukan OPD yang berwenang.")
+SENT_TO = N_("Diteruskan ke")
+# What the reporter waits for in each status, and by when (the day in words).
+NEXT_STEP = {
+    S.RECEIVED: N_("Petugas wajib memverifikasi pengaduan paling lambat %(date)s."),
+    S.ROUTED: N_("OPD wajib menjawab paling lambat %(date)s."),
+    S.REOPENED: N_("OPD wajib menjawab paling lambat %(date)s."),
+    S.IN_PROGRESS: N_("OPD wajib menyelesaikan pengaduan paling lambat %(date)s."),
+    S.NEEDS_INFO: N_(
+        "Kirim keterangan yang diminta paling lambat %(date)s; tanpa jawaban, pengaduan "
+        "ditutup otomatis."
+    ),
+    S.RESOLVED: N_(
+        "Nilai penanganannya atau buka kembali paling lambat %(date)s; setelah itu pengaduan "
+        "ditutup otomatis."
+    ),
+}
+ANSWER_HOW = N_("Jawab dengan membalas (reply) pesan ini, atau lewat halaman lacak.")
+TRACK_YOURS = N_("Lacak pengaduan Anda: {url}")
+TRACK_THAT = N_("Lacak pengaduan {code}: {url}")
+# Appended when an email to a reporter is sent (workers.notify), with the link made then.
+PRIVATE_LINK_INTRO = N_(
+    "Tautan pribadi Anda untuk melihat, menjawab, menilai atau membuka kembali pengaduan ini "
+    "(jangan dibagikan: siapa pun yang memegangnya dapat bertindak atas nama Anda):"
+)
+MERGED = N_(
     "Pengaduan Anda digabung dengan pengaduan {original} karena isinya sama. Anda akan menerima "
     "jawaban dan kabar penyelesaian pengaduan {original} juga."
 )
@@ -43,13 +84,13 @@ MERGED = (
 FOLLOWED = frozenset({"respond", "resolve", "forward", "close"})
 # Only staff write these notes for the public; a closing's note speaks of the original's reporter.
 SHARED_NOTES = frozenset({"respond", "resolve", "forward"})
-FOLLOWER_SUBJECT = "Pengaduan {code} (digabung dengan {original}): {status}"
-FOLLOWER_INTRO = (
+FOLLOWER_SUBJECT = N_("Pengaduan {code} (digabung dengan {original}): {status}")
+FOLLOWER_INTRO = N_(
     "Pengaduan Anda {code} digabung dengan pengaduan {original} karena isinya sama. Kabar "
     "terbaru pengaduan {original}: {label}."
 )
-NEW_KEY_SUBJECT = "Tautan pribadi baru untuk pengaduan {code}"
-NEW_KEY_BODY = (
+NEW_KEY_SUBJECT = N_("Tautan pribadi baru untuk pengaduan {code}")
+NEW_KEY_BODY = N_(
     "Tautan pribadi baru untuk pengaduan {code} diminta lewat halaman Lapor. Tautan di bawah "
     "menggantikan tautan dan kunci lama, yang kini tidak berlaku lagi. Bila Anda tidak "
     "memintanya, abaikan email ini: tanpa tautan ini tidak ada yang dapat bertindak atas nama Anda."
@@ -64,6 +105,12 @@ class Notices:
     tz: ZoneInfo
     telegram: bool = False
     email: bool = False
+    # A reporter's text in the language they filed in (the default: as written, Indonesian).
+    translate: Translate = as_written
+
+    def words_for(self, complaint: Complaint) -> Callable[[str], str]:
+        """The texts of messages to this complaint's reporter, in their language."""
+        return lambda text: self.translate(text, complaint.language)
 
     def after_event(
         self,
@@ -118,13 +165,15 @@ class Notices:
             return []
         if event.action == "new_key":
             return self._new_key_email(complaint, event, reporter)
-        subject = REPORTER_SUBJECT.format(
-            code=tracking.display(complaint.tracking_code),
-            status=workflow.STATUS_LABELS[complaint.status],
-        )
-        body = self._reporter_body(complaint, event, subject)
         if complaint.channel == Channel.TELEGRAM and event.action == "submit":
             return []  # the bot answers a submission in the chat itself
+        words = self.words_for(complaint)
+        subject = words(REPORTER_SUBJECT).format(
+            code=tracking.display(complaint.tracking_code),
+            status=words(workflow.STATUS_LABELS[complaint.status]),
+        )
+        agency = session.get(Agency, complaint.agency_id) if complaint.agency_id else None
+        body = self._reporter_body(complaint, event, subject, agency)
         return self._to_person(complaint, event, reporter, subject, body)
 
     def _to_person(
@@ -176,24 +225,31 @@ class Notices:
     ) -> list[Notification]:
         code = tracking.display(duplicate.tracking_code)
         at = tracking.display(original.tracking_code)
-        status = workflow.STATUS_LABELS[original.status]
-        subject = FOLLOWER_SUBJECT.format(code=code, original=at, status=status)
-        body = self._follower_body(original, event, subject, code)
+        words = self.words_for(duplicate)
+        status = words(workflow.STATUS_LABELS[original.status])
+        subject = words(FOLLOWER_SUBJECT).format(code=code, original=at, status=status)
+        body = self._follower_body(original, event, subject, code, words)
         # Not "resolve": the bot would offer the duplicate's reporter a rating it cannot give.
         kind = f"original_{event.action}"
         return self._to_person(duplicate, event, reporter, subject, body, kind)
 
     def _follower_body(
-        self, original: Complaint, event: ComplaintEvent, subject: str, code: str
+        self,
+        original: Complaint,
+        event: ComplaintEvent,
+        subject: str,
+        code: str,
+        words: Callable[[str], str],
     ) -> str:
         at = tracking.display(original.tracking_code)
-        label = workflow.ACTION_LABELS.get(workflow.Action(event.action), event.action)
-        lines = [subject, "", FOLLOWER_INTRO.format(code=code, original=at, label=label)]
+        label = words(workflow.ACTION_LABELS.get(workflow.Action(event.action), event.action))
+        lines = [subject, "", words(FOLLOWER_INTRO).format(code=code, original=at, label=label)]
         # A confidential original's answers are for its own reporter only (as on its page).
         shared = event.action in SHARED_NOTES and event.public and not original.confidential
         if shared and event.note:
             lines += ["", event.note]
-        lines += ["", f"Lacak pengaduan {at}: {self.public_url.rstrip('/')}/lacak/{at}"]
+        url = f"{self.public_url.rstrip('/')}/lacak/{at}"
+        lines += ["", words(TRACK_THAT).format(code=at, url=url)]
         return "\n".join(lines)
 
     def _new_key_email(
@@ -203,7 +259,9 @@ class Notices:
         if not (self.email and reporter.email):
             return []
         code = tracking.display(complaint.tracking_code)
-        subject, body = NEW_KEY_SUBJECT.format(code=code), NEW_KEY_BODY.format(code=code)
+        words = self.words_for(complaint)
+        subject = words(NEW_KEY_SUBJECT).format(code=code)
+        body = words(NEW_KEY_BODY).format(code=code)
         return [
             self._row(complaint, event, "email", reporter.email, subject, body, reporter=reporter)
         ]
@@ -226,25 +284,42 @@ class Notices:
         lines += ["", text]
         return "\n".join(lines)
 
-    def _reporter_body(self, complaint: Complaint, event: ComplaintEvent, subject: str) -> str:
+    def _reporter_body(
+        self, complaint: Complaint, event: ComplaintEvent, subject: str, agency: Agency | None
+    ) -> str:
+        words = self.words_for(complaint)
+        code = tracking.display(complaint.tracking_code)
         lines = [subject]
+        if event.action == "submit":
+            lines += ["", words(RECEIVED), code]
+        if complaint.status == S.RECEIVED:
+            lines += ["", words(VERIFYING)]
+        elif complaint.status == S.ROUTED and agency is not None:
+            lines += ["", f"{words(SENT_TO)} {agency.name}."]
+        elif complaint.status == S.FORWARDED and complaint.forwarded_to:
+            lines += ["", f"{words(SENT_TO)} {complaint.forwarded_to}."]
         if event.note and event.public:
             lines += ["", event.note]
         if event.action == "request_info":
-            lines += ["", "Jawab dengan membalas (reply) pesan ini, atau lewat halaman lacak."]
-        elif event.action == "resolve":
-            lines += ["", "Beri nilai penanganannya, atau katakan bila belum selesai."]
+            lines += ["", words(ANSWER_HOW)]
         elif event.action == "reject" and event.data.get("duplicate_of"):
             original = tracking.display(str(event.data["duplicate_of"]))
-            lines += ["", MERGED.format(original=original)]
-        due = next_deadline(complaint)
-        if due is not None and complaint.status not in workflow.TERMINAL:
-            lines += ["", f"Batas waktu tahap berikutnya: {human(due, self.tz)}"]
+            lines += ["", words(MERGED).format(original=original)]
+        if step := self._next_step(complaint, words):
+            lines += ["", step]
         if complaint.channel == Channel.TELEGRAM:
             # An email gets the reporter's private link when it is sent (workers.notify).
-            code = tracking.display(complaint.tracking_code)
-            lines += ["", f"Lacak pengaduan Anda: {self.public_url.rstrip('/')}/lacak/{code}"]
+            url = f"{self.public_url.rstrip('/')}/lacak/{code}"
+            lines += ["", words(TRACK_YOURS).format(url=url)]
         return "\n".join(lines)
+
+    def _next_step(self, complaint: Complaint, words: Callable[[str], str]) -> str | None:
+        """What the reporter waits for now and by when, the day in words (none once ended)."""
+        sentence = NEXT_STEP.get(complaint.status)
+        due = complaint.auto_close_at if complaint.status in WAITING else stage_deadline(complaint)
+        if sentence is None or due is None:
+            return None
+        return words(sentence) % {"date": long_date(due, self.tz, complaint.language)}
 
     @staticmethod
     def _row(
@@ -273,3 +348,21 @@ class Notices:
             sent_at=event.at if inapp else None,
             next_attempt_at=None if inapp else event.at,
         )
+
+
+def reworded(subject: str, words: Callable[[str], str]) -> str:
+    """An OPD's notice title as stored (Indonesian) in another language's `words`: the title
+    is one of AGENCY_SUBJECTS, its values (the OPD, the level) read back from it; any other
+    title (cut short, or older wording) stays as it is."""
+    for form in dict.fromkeys(AGENCY_SUBJECTS.values()):
+        if values := _form(form).fullmatch(subject):
+            return words(form).format(**values.groupdict())
+    return subject
+
+
+@cache
+def _form(form: str) -> re.Pattern:
+    """A subject form as a pattern: each {name} a group of that name."""
+    parts = re.split(r"\{(\w+)\}", form)  # text, name, text, name, … text
+    pattern = (f"(?P<{p}>.+?)" if i % 2 else re.escape(p) for i, p in enumerate(parts))
+    return re.compile("".join(pattern))

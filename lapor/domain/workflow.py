@@ -16,6 +16,7 @@ from sqlmodel import Session
 from lapor.domain import reporter_key
 from lapor.domain.deadlines import Deadlines, stage_deadline
 from lapor.domain.errors import DomainError, InvalidTransition
+from lapor.domain.language import N_
 from lapor.domain.text import clean_text
 from models import ActorKind, Agency, Complaint, ComplaintEvent, RoutingExample
 from models import ComplaintStatus as S
@@ -125,35 +126,37 @@ RULES: dict[Action, Rule] = {
     Action.NOTE: Rule(frozenset(S), SAME, frozenset({STAFF}), needs_note=True, public=False),
 }
 
+# What people read for each action and status, in Indonesian; marked for the catalog, which
+# has their English (a page or a message shows them in its reader's language).
 ACTION_LABELS = {
-    Action.SUBMIT: "Pengaduan diterima",
-    Action.ROUTE: "Diteruskan otomatis ke OPD",
-    Action.VERIFY: "Diverifikasi dan diteruskan ke OPD",
-    Action.REQUEST_INFO: "Menunggu keterangan tambahan dari pelapor",
-    Action.PROVIDE_INFO: "Pelapor memberi keterangan tambahan",
-    Action.FORWARD: "Bukan wewenang daerah: diteruskan ke instansi lain",
-    Action.REJECT: "Diarsipkan",
-    Action.RESPOND: "Ditanggapi OPD",
-    Action.TRANSFER: "Dialihkan ke OPD lain",
-    Action.RESOLVE: "Dinyatakan selesai",
-    Action.REOPEN: "Dibuka kembali oleh pelapor",
-    Action.CLOSE: "Ditutup",
-    Action.ESCALATE: "Dieskalasi",
-    Action.REMIND: "Pengingat batas waktu dikirim",
-    Action.NEW_KEY: "Tautan pribadi baru dikirim ke email pelapor",
-    Action.NOTE: "Catatan internal petugas",
+    Action.SUBMIT: N_("Pengaduan diterima"),
+    Action.ROUTE: N_("Diteruskan otomatis ke OPD"),
+    Action.VERIFY: N_("Diverifikasi dan diteruskan ke OPD"),
+    Action.REQUEST_INFO: N_("Menunggu keterangan tambahan dari pelapor"),
+    Action.PROVIDE_INFO: N_("Pelapor memberi keterangan tambahan"),
+    Action.FORWARD: N_("Bukan wewenang daerah: diteruskan ke instansi lain"),
+    Action.REJECT: N_("Diarsipkan"),
+    Action.RESPOND: N_("Ditanggapi OPD"),
+    Action.TRANSFER: N_("Dialihkan ke OPD lain"),
+    Action.RESOLVE: N_("Dinyatakan selesai"),
+    Action.REOPEN: N_("Dibuka kembali oleh pelapor"),
+    Action.CLOSE: N_("Ditutup"),
+    Action.ESCALATE: N_("Dieskalasi"),
+    Action.REMIND: N_("Pengingat batas waktu dikirim"),
+    Action.NEW_KEY: N_("Tautan pribadi baru dikirim ke email pelapor"),
+    Action.NOTE: N_("Catatan internal petugas"),
 }
 
 STATUS_LABELS = {
-    S.RECEIVED: "Diterima",
-    S.ROUTED: "Diteruskan ke OPD",
-    S.IN_PROGRESS: "Ditindaklanjuti",
-    S.NEEDS_INFO: "Menunggu keterangan pelapor",
-    S.RESOLVED: "Selesai",
-    S.REOPENED: "Dibuka kembali",
-    S.CLOSED: "Ditutup",
-    S.REJECTED: "Diarsipkan",
-    S.FORWARDED: "Diteruskan ke instansi lain",
+    S.RECEIVED: N_("Diterima"),
+    S.ROUTED: N_("Diteruskan ke OPD"),
+    S.IN_PROGRESS: N_("Ditindaklanjuti"),
+    S.NEEDS_INFO: N_("Menunggu keterangan pelapor"),
+    S.RESOLVED: N_("Selesai"),
+    S.REOPENED: N_("Dibuka kembali"),
+    S.CLOSED: N_("Ditutup"),
+    S.REJECTED: N_("Diarsipkan"),
+    S.FORWARDED: N_("Diteruskan ke instansi lain"),
 }
 
 
@@ -393,7 +396,8 @@ def _provide_info(complaint: Complaint, change: Change, now: datetime, data: dic
 
 
 def _forward(complaint: Complaint, change: Change, now: datetime, data: dict) -> None:
-    target = change.agency.name if change.agency is not None else change.note
+    named = change.data.get("forwarded_to") or change.note
+    target = change.agency.name if change.agency is not None else named
     complaint.forwarded_to = (target or "")[:200]
     data["forwarded_to"] = complaint.forwarded_to
     complaint.closed_at = now

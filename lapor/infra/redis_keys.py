@@ -19,3 +19,8 @@ def bot_flood(user_id: int) -> str:
 def cron_slot(job_name: str, slot: str) -> str:
     """That a scheduled job already ran in a slot (however many `rq cron` enqueue it)."""
     return f"lapor:cron:{job_name}:{slot}"
+
+
+def public_stats(period_key: str) -> str:
+    """The public report's figures for one period (/kinerja, /api/v1/stats/agencies), briefly."""
+    return f"lapor:stats:agencies:{period_key}"

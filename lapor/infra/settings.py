@@ -9,9 +9,16 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
+# OpenStreetMap's standard tiles and the attribution their licence asks for; a region may
+# point LAPOR_MAP_TILES at its own tile server.
+DEFAULT_MAP_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_MAP_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
 DEVELOPMENT = "development"
 SMTP_SECURITY = ("starttls", "ssl", "none")
 
@@ -43,6 +50,9 @@ class Settings:
     smtp_password: str | None = None
     smtp_from: str = "lapor@localhost"
     smtp_security: str = "starttls"  # starttls | ssl | none
+    map_tiles: str = DEFAULT_MAP_TILES
+    map_attribution: str = DEFAULT_MAP_ATTRIBUTION
+    my_complaints_hours: int = 24  # how long a "my complaints" link (/lacak/saya) is valid
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -68,6 +78,13 @@ class Settings:
     @property
     def telegram_enabled(self) -> bool:
         return self.telegram_bot_token is not None
+
+    @property
+    def map_tile_origin(self) -> str:
+        """The tile server as the content security policy names it ("{s}." subdomains as
+        "*.")."""
+        parts = urlsplit(self.map_tiles.replace("{s}.", "*."))
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def attachments_dir(self) -> Path:
@@ -105,6 +122,9 @@ class Settings:
             smtp_password=read("LAPOR_SMTP_PASSWORD") or None,
             smtp_from=read("LAPOR_SMTP_FROM", "lapor@localhost"),
             smtp_security=read("LAPOR_SMTP_SECURITY", "starttls").lower(),
+            map_tiles=read("LAPOR_MAP_TILES", DEFAULT_MAP_TILES),
+            map_attribution=read("LAPOR_MAP_ATTRIBUTION", DEFAULT_MAP_ATTRIBUTION),
+            my_complaints_hours=_hours(read("LAPOR_MY_COMPLAINTS_HOURS", "24")),
         )
         return settings.with_overrides(overrides or {})
 
@@ -127,6 +147,11 @@ class Settings:
             raise SettingsError(
                 f"LAPOR_SMTP_SECURITY harus salah satu dari {', '.join(SMTP_SECURITY)}."
             )
+        if not _is_tile_url(self.map_tiles):
+            raise SettingsError(
+                "LAPOR_MAP_TILES harus alamat http(s) dengan {z}, {x} dan {y}, misalnya "
+                + DEFAULT_MAP_TILES
+            )
         database_url = self.database_url or f"sqlite:///{self.data_dir / 'lapor.infra.db'}"
         database_url = _with_driver(database_url)
         secret_key = self.secret_key
@@ -144,6 +169,18 @@ def _port(raw: str) -> int:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise SettingsError(f"Nomor port tidak valid: {raw!r}")
     return int(raw)
+
+
+def _hours(raw: str) -> int:
+    if not raw.isdigit() or not 0 < int(raw) <= 24 * 30:
+        raise SettingsError(f"LAPOR_MY_COMPLAINTS_HOURS harus 1 sampai 720 jam: {raw!r}")
+    return int(raw)
+
+
+def _is_tile_url(url: str) -> bool:
+    return url.startswith(("https://", "http://")) and all(
+        part in url for part in ("{z}", "{x}", "{y}")
+    )
 
 
 def _with_driver(url: str) -> str:

@@ -204,7 +204,10 @@ def perform(
             change.agency = session.exec(
                 select(Agency).where(Agency.name == forwarded_to, Agency.kind == "external")
             ).first()
-            change.note = f"Diteruskan ke {forwarded_to}." + (f" {note}" if note else "")
+            # The body is data, worded in each reader's language where it is shown; the note
+            # names it without words of any language.
+            change.data["forwarded_to"] = forwarded_to
+            change.note = f"{forwarded_to}: {note}" if note else forwarded_to
     if action == Action.REJECT:
         change.reason = _reason(reason)
         if change.reason == RejectReason.DUPLICATE:

@@ -13,22 +13,29 @@ weight (0.5 and 0.3 scaled to 1). The score is rounded to one decimal, and the z
 decided on that rounded score, the number people see (ZONES): the Ombudsman's bands hijau
 81–100, kuning 51–80, merah 0–50 with the gaps between them closed at one decimal, so hijau
 80,1–100, kuning 50,1–80,0, merah 0–50,0. An OPD with nothing due yet has no score.
+The reopen share is over the complaints ever declared resolved.
+
+The supervisors' dashboard reads these figures for any period; the public report
+(public_report: /kinerja and /api/v1/stats/agencies) gives them for every own active OPD over
+a year or the last 90 days, with a monthly series, as counts and rates only.
 """
 
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from lapor.domain.deadlines import next_deadline_expression
+from lapor.domain.language import N_
 from lapor.domain.workflow import OPEN, Action
-from models import Agency, Complaint, ComplaintEvent, Feedback
+from models import Agency, AgencyKind, Complaint, ComplaintEvent, Feedback
 
-FORMULA = (
+FORMULA = N_(
     "Skor = 100 × (0,5 × tanggapan tepat waktu + 0,3 × selesai ≤ 60 hari "
     "+ 0,2 × (rata-rata nilai − 1) / 4); tanpa penilaian, bobot 0,5 dan 0,3 dinaikkan "
     "menjadi 0,625 dan 0,375. Skor dibulatkan ke satu desimal; zona ditentukan dari skor "
@@ -37,6 +44,7 @@ FORMULA = (
 # Each zone and the lowest one-decimal score in it, best first (see the module's docstring).
 ZONES = (("hijau", 80.1), ("kuning", 50.1), ("merah", 0.0))
 WEIGHTS = (0.5, 0.3, 0.2)
+WEIGHT_NAMES = ("on_time_answers", "on_time_resolutions", "rating")  # the public API's names
 
 
 def score(on_time_answers: float | None, on_time_resolutions: float | None, rating: float | None):
@@ -82,9 +90,11 @@ class AgencyStats:
     resolved_on_time: int = 0
     overdue_unresolved: int = 0
     reopened: int = 0
+    ever_resolved: int = 0  # declared resolved at least once (resolved now, or reopened)
     rating: float | None = None
     ratings: int = 0
     median_answer_hours: float | None = None
+    median_answer_days: float | None = None
     median_resolution_days: float | None = None
 
     @property
@@ -99,7 +109,9 @@ class AgencyStats:
 
     @property
     def reopen_rate(self) -> float | None:
-        return self.reopened / self.resolved if self.resolved else None
+        # Over those ever declared resolved: one reopened and not yet resolved again counts
+        # above and below the line, so the share stays within 0–100 %.
+        return self.reopened / self.ever_resolved if self.ever_resolved else None
 
     @property
     def score(self) -> float | None:
@@ -134,6 +146,7 @@ def agency_stats(
         _count_if(C.reopen_count > 0),
         sa.func.avg(C.rating),
         sa.func.count(C.rating),
+        _count_if(sa.or_(C.resolved_at.is_not(None), C.reopen_count > 0)),
     ]
     if postgres:
         measures += [_median_seconds(C.first_response_at), _median_seconds(C.resolved_at)]
@@ -156,9 +169,10 @@ def agency_stats(
             reopened=row[8] or 0,
             rating=round(float(row[9]), 2) if row[9] is not None else None,
             ratings=row[10],
+            ever_resolved=row[11] or 0,
         )
         if postgres:
-            _set_medians(stats[agency_id], row[11], row[12])
+            _set_medians(stats[agency_id], row[12], row[13])
     if not postgres:
         _python_medians(session, stats, start, end)
     return sorted(stats.values(), key=lambda s: (s.score is None, -(s.score or 0), s.code))
@@ -201,6 +215,7 @@ def _python_medians(session: Session, stats: dict[int, AgencyStats], start, end)
 def _set_medians(row: AgencyStats, answer_seconds, resolution_seconds) -> None:
     if answer_seconds is not None:
         row.median_answer_hours = round(float(answer_seconds) / 3600, 1)
+        row.median_answer_days = round(float(answer_seconds) / 86400, 1)
     if resolution_seconds is not None:
         row.median_resolution_days = round(float(resolution_seconds) / 86400, 1)
 
@@ -309,3 +324,192 @@ def _received_by(agency_code: str, start: datetime, end: datetime) -> list:
         Complaint.received_at >= start,
         Complaint.received_at < end,
     ]
+
+
+# --- the public report: /kinerja and /api/v1/stats/agencies ------------------------------
+
+RECENT_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Period:
+    """A public report's period in whole local days: [start, end), both local midnights."""
+
+    kind: str  # "year" or "90d"
+    start: datetime
+    end: datetime
+    year: int | None = None
+
+    @property
+    def key(self) -> str:
+        """Its kind and days: what its figures are cached under (a new day, a new key)."""
+        return f"{self.kind}:{self.start.date().isoformat()}:{self.end.date().isoformat()}"
+
+
+def year_period(year: int, now: datetime, tz: ZoneInfo) -> Period:
+    """A calendar year; the current one up to the end of today."""
+    last = min(date(year, 12, 31), now.astimezone(tz).date())
+    return Period("year", _midnight(date(year, 1, 1), tz), _midnight(_next_day(last), tz), year)
+
+
+def recent_period(now: datetime, tz: ZoneInfo, days: int = RECENT_DAYS) -> Period:
+    """The last `days` local days, today included (as the supervisors' dashboard counts)."""
+    today = now.astimezone(tz).date()
+    first = today - timedelta(days=days - 1)
+    return Period("90d", _midnight(first, tz), _midnight(_next_day(today), tz))
+
+
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def _next_day(day: date) -> date:
+    return day + timedelta(days=1)
+
+
+def months_of(period: Period) -> list[str]:
+    """The local months (YYYY-MM) the period touches, in order."""
+    month = period.start.date().replace(day=1)
+    last = period.end.date() - timedelta(days=1)
+    months = []
+    while month <= last:
+        months.append(f"{month:%Y-%m}")
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+@dataclass
+class Month:
+    month: str  # YYYY-MM, local
+    received: int = 0
+    answered_on_time: int = 0
+    answers_due: int = 0  # answered, or unanswered past the deadline: the on-time share's base
+
+    @property
+    def on_time_share(self) -> float | None:
+        return self.answered_on_time / self.answers_due if self.answers_due else None
+
+
+def monthly_series(
+    session: Session, period: Period, now: datetime, agency_ids: list[int]
+) -> dict[int, list[Month]]:
+    """Per OPD and local month of the period, the complaints received and how many of those
+    due were answered on time: one grouped query for every OPD and month, months with
+    nothing received included as zeros."""
+    C = Complaint
+    month = _local_month(session, period, now).label("month")
+    query = (
+        select(
+            C.agency_id,
+            month,
+            sa.func.count(),
+            _count_if(C.answered_on_time.is_(True)),
+            sa.func.count(C.first_response_at),
+            _count_if(sa.and_(C.first_response_at.is_(None), C.response_due_at < now)),
+        )
+        .where(
+            C.received_at >= period.start,
+            C.received_at < period.end,
+            C.agency_id.in_(agency_ids),
+        )
+        .group_by(C.agency_id, "month")
+    )
+    labels = months_of(period)
+    series = {agency_id: {m: Month(m) for m in labels} for agency_id in agency_ids}
+    for agency_id, label, received, on_time, answered, late in session.exec(query).all():
+        if label in series[agency_id]:
+            series[agency_id][label] = Month(label, received, on_time or 0, answered + (late or 0))
+    return {agency_id: list(months.values()) for agency_id, months in series.items()}
+
+
+def _local_month(session: Session, period: Period, now: datetime) -> sa.ColumnElement[str]:
+    """The local month (YYYY-MM) a complaint was received in."""
+    received = Complaint.received_at
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.func.to_char(sa.func.timezone(str(period.start.tzinfo), received), "YYYY-MM")
+    # SQLite keeps UTC text and knows no zones: shift by the zone's offset, which is fixed
+    # for Indonesia's WIB, WITA and WIT (no daylight saving time).
+    offset = int(now.astimezone(period.start.tzinfo).utcoffset().total_seconds() // 60)
+    return sa.func.strftime("%Y-%m", received, f"{offset:+d} minutes")
+
+
+def own_agencies(session: Session) -> list[Agency]:
+    """The region's own active OPDs (not the outside bodies complaints are forwarded to)."""
+    return list(
+        session.exec(
+            select(Agency)
+            .where(Agency.active.is_(True), Agency.kind != AgencyKind.EXTERNAL)
+            .order_by(Agency.code)
+        ).all()
+    )
+
+
+def public_report(session: Session, period: Period, now: datetime) -> dict:
+    """Every own active OPD's figures over the period, with its months: counts, rates and
+    the score only, never anything of a complaint itself (what /kinerja and the public API
+    show). Plain JSON values, so the report can be cached as it is."""
+    agencies = own_agencies(session)
+    stats = {s.code: s for s in agency_stats(session, period.start, period.end, now)}
+    series = monthly_series(session, period, now, [a.id for a in agencies])
+    rows = [
+        _public_row(a, stats.get(a.code) or AgencyStats(a.code, a.name), series[a.id])
+        for a in agencies
+    ]
+    rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), -r["received"], r["code"]))
+    last_day = period.end.date() - timedelta(days=1)
+    return {
+        "period": {
+            "kind": period.kind,
+            "year": period.year,
+            "first_day": period.start.date().isoformat(),
+            "last_day": last_day.isoformat(),
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "timezone": str(period.start.tzinfo),
+            "months": months_of(period),
+        },
+        "generated_at": now.astimezone(UTC).isoformat(),
+        "formula": {
+            "weights": dict(zip(WEIGHT_NAMES, WEIGHTS, strict=True)),
+            "zones": zone_bands(),
+        },
+        "agencies": rows,
+    }
+
+
+def _share(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _public_row(agency: Agency, s: AgencyStats, months: list[Month]) -> dict:
+    return {
+        "code": agency.code,
+        "name": agency.name,
+        "short_name": agency.short_name,
+        "received": s.volume,
+        "answered": s.answered,
+        "answered_on_time": s.answered_on_time,
+        "overdue_unanswered": s.overdue_unanswered,
+        "on_time_share": _share(s.on_time_answer_rate),
+        "median_days_to_answer": s.median_answer_days,
+        "resolved": s.resolved,
+        "resolved_on_time": s.resolved_on_time,
+        "overdue_unresolved": s.overdue_unresolved,
+        "on_time_resolution_share": _share(s.on_time_resolution_rate),
+        "reopened": s.reopened,
+        "reopen_share": _share(s.reopen_rate),
+        "ratings": s.ratings,
+        "mean_rating": s.rating,
+        "score": s.score,
+        "zone": s.zone,
+        "months": [
+            {
+                "month": m.month,
+                "received": m.received,
+                "answered_on_time": m.answered_on_time,
+                "answers_due": m.answers_due,
+                "on_time_share": _share(m.on_time_share),
+            }
+            for m in months
+        ],
+    }

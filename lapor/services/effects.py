@@ -17,6 +17,7 @@ from lapor.domain.working_days import WorkingCalendar
 from lapor.infra import directory
 from lapor.infra.region import documents_in_force
 from lapor.infra.settings import Settings
+from lapor.infra.translations import translate
 from models import Complaint, ComplaintEvent
 
 
@@ -54,12 +55,14 @@ _built: dict[tuple[str, str, str], tuple[int, Deadlines]] = {}
 
 
 def notices_for(settings: Settings) -> Notices:
-    """Who can be notified how: Telegram with a bot token, email with an SMTP server."""
+    """Who can be notified how: Telegram with a bot token, email with an SMTP server; a
+    reporter's messages in their language (the English catalog)."""
     return Notices(
         public_url=settings.public_url,
         tz=settings.tz,
         telegram=settings.telegram_enabled,
         email=settings.email_enabled,
+        translate=translate,
     )
 
 

@@ -2,7 +2,8 @@
 ask for a new private link. Each command checks the reporter's proof inside its transaction.
 
 The public tracking code proves nothing: the proof is the reporter key (or a link key from an
-email to the reporter), or, for a complaint filed through the bot, the Telegram account.
+email to the reporter), or, for a complaint filed through the bot, the Telegram account, or
+the email or phone number proven by a "my complaints" link (every complaint filed with it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlmodel import Session, select
 
 from lapor.domain import feedback, reporter_key, workflow
 from lapor.domain.errors import DomainError
+from lapor.domain.my_complaints import Contact
 from lapor.infra import db
 from lapor.infra.settings import Settings
 from lapor.services.effects import effects
@@ -95,7 +97,38 @@ def _filed_by(session: Session, complaint: Complaint) -> str | None:
     return submitted.data.get("source") if submitted is not None else None
 
 
-Proof = KeyProof | TelegramProof | ClientProof
+@dataclass(frozen=True)
+class ContactProof:
+    """The email or phone number a person proved they hold by opening the link sent to it
+    ("my complaints", lapor.services.my_complaints): every complaint filed with it is theirs."""
+
+    contact: Contact
+
+    def admits(self, settings: Settings, session: Session, complaint: Complaint) -> bool:
+        reporter = session.get(Reporter, complaint.reporter_id) if complaint.reporter_id else None
+        return reporter is not None and self.contact.of(reporter)
+
+    def refusal(self) -> NotTheReporter:
+        return NotTheReporter(
+            "Pengaduan itu tidak dibuat dengan email atau nomor telepon Anda.",
+            code="not_the_reporter",
+        )
+
+
+@dataclass(frozen=True)
+class EitherProof:
+    """Any of several proofs: a browser may hold a complaint's key and a proven contact."""
+
+    proofs: tuple[KeyProof | ContactProof, ...]
+
+    def admits(self, settings: Settings, session: Session, complaint: Complaint) -> bool:
+        return any(proof.admits(settings, session, complaint) for proof in self.proofs)
+
+    def refusal(self) -> NotTheReporter:
+        return self.proofs[0].refusal()
+
+
+Proof = KeyProof | TelegramProof | ClientProof | ContactProof | EitherProof
 
 
 def _own(settings: Settings, session: Session, raw_code: str, proof: Proof) -> Complaint:

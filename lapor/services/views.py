@@ -8,9 +8,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from lapor.domain import tracking
 from lapor.domain.deadlines import next_deadline
+from lapor.domain.language import N_
 from lapor.domain.text import excerpt
 from lapor.domain.timefmt import human
 from lapor.domain.workflow import ACTION_LABELS, ACTIVE, STATUS_LABELS, Action
@@ -26,10 +28,11 @@ from models import (
     User,
 )
 
+# Who acted, as the timeline says it (marked for the catalog: pages show it in English too).
 ACTOR_LABELS = {
-    ActorKind.SYSTEM: "Sistem",
-    ActorKind.REPORTER: "Pelapor",
-    ActorKind.STAFF: "Petugas",
+    ActorKind.SYSTEM: N_("Sistem"),
+    ActorKind.REPORTER: N_("Pelapor"),
+    ActorKind.STAFF: N_("Petugas"),
 }
 # Notes that are written for the reporter and published with the timeline.
 PUBLISHED_NOTES = {
@@ -101,6 +104,7 @@ def complaint_view(
                 "action": event.action,
                 "label": ACTION_LABELS.get(Action(event.action), event.action),
                 "actor": ACTOR_LABELS[event.actor_kind],
+                "actor_kind": event.actor_kind.value,
                 "status": event.status_to.value,
                 "note": _published_note(event, withheld),
             }
@@ -179,6 +183,23 @@ class Page:
     total: int
 
 
+def public_query(
+    *, regency: str | None, agency: str | None, status: str | None
+) -> SelectOfScalar[Complaint]:
+    """The complaints the public may list (never a confidential one), filtered: the list's
+    and the public map's one rule."""
+    query = select(Complaint).where(Complaint.confidential.is_(False))
+    if status:
+        query = query.where(Complaint.status == status)
+    if regency:
+        query = query.where(func.lower(Complaint.regency) == regency.strip().lower())
+    if agency:
+        query = query.join(Agency, Agency.id == Complaint.agency_id).where(
+            Agency.code == agency.strip().upper()
+        )
+    return query
+
+
 def public_complaints(
     session: Session,
     *,
@@ -189,15 +210,7 @@ def public_complaints(
     per_page: int,
 ) -> Page:
     """One page of the complaints that are not confidential, newest first."""
-    query = select(Complaint).where(Complaint.confidential.is_(False))
-    if status:
-        query = query.where(Complaint.status == status)
-    if regency:
-        query = query.where(func.lower(Complaint.regency) == regency.strip().lower())
-    if agency:
-        query = query.join(Agency, Agency.id == Complaint.agency_id).where(
-            Agency.code == agency.strip().upper()
-        )
+    query = public_query(regency=regency, agency=agency, status=status)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
         query.order_by(Complaint.received_at.desc(), Complaint.id.desc())

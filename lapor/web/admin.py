@@ -33,7 +33,9 @@ from lapor.infra import db, jobs
 from lapor.infra.broker import get_redis
 from lapor.services import accounts, deliveries
 from lapor.services.changes import Editor
+from lapor.web import messages
 from lapor.web.auth import roles_required
+from lapor.web.templating import page_language
 from models import Agency, Complaint, Notification, NotificationStatus, Role, User
 
 log = logging.getLogger(__name__)
@@ -137,7 +139,7 @@ def requeue(queue: str, job_id: str):
         registry.requeue(job_id)
     except (NoSuchJobError, ValueError):
         abort(404)
-    flash(f"Job {job_id} dijalankan ulang.")
+    flash(gettext("Job %(job)s dijalankan ulang.", job=job_id))
     return redirect(url_for("ops.queues"), code=303)
 
 
@@ -145,7 +147,7 @@ def requeue(queue: str, job_id: str):
 @roles_required(Role.ADMIN)
 def sweep_now():
     jobs.enqueue_sweep(_settings())
-    flash("Sapuan SLA dijadwalkan sekarang.")
+    flash(gettext("Sapuan SLA dijadwalkan sekarang."))
     return redirect(url_for("ops.queues"), code=303)
 
 
@@ -190,7 +192,7 @@ def _create_account(form) -> tuple[str | None, tuple[str, str] | None]:
             ),
         )
     except DomainError as failure:
-        return failure.message, None
+        return messages.domain_error_message(failure, page_language()), None
     return None, (user.username, password)
 
 
@@ -247,7 +249,8 @@ def users_edit(user_id: int):
     except DomainError as failure:
         if failure.code == "unknown_user":
             abort(404)
-        return _account_page(user_id, error=failure.message, sent=form), 422
+        message = messages.domain_error_message(failure, page_language())
+        return _account_page(user_id, error=message, sent=form), 422
     flash(gettext("Akun diperbarui."))
     return redirect(url_for("ops.users_edit", user_id=user_id), code=303)
 
@@ -326,7 +329,8 @@ def _carry_out(user: User, what: str):
     try:
         done = db.run_in_transaction(_settings(), change)
     except DomainError as failure:
-        return _account_page(user_id, error=failure.message), 422
+        message = messages.domain_error_message(failure, page_language())
+        return _account_page(user_id, error=message), 422
     except RedisError as error:
         log.warning("unlock failed: %s", error)
         message = gettext("Redis tidak dapat dihubungi: kunci akun tidak dapat dibuka sekarang.")

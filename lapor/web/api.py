@@ -10,10 +10,11 @@ from sqlmodel import select
 from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError, FieldProblem, ValidationFailed
 from lapor.domain.intake import IntakeResult, Submission
+from lapor.domain.my_complaints import Contact
 from lapor.domain.reporter_key import follow_up_url
 from lapor.domain.timefmt import utcnow
 from lapor.infra import db
-from lapor.services import reporter
+from lapor.services import my_complaints, reporter
 from lapor.services.filing import file_complaint
 from lapor.services.reporter import KeyProof, NotTheReporter
 from lapor.services.views import agency_view, complaint_view, find_complaint, public_complaints
@@ -26,6 +27,7 @@ from lapor.web.limits import (
     no_contact,
     reporter_limit,
 )
+from lapor.web.my_complaints import limited, send_after
 from lapor.web.openapi import document as openapi_document
 from models import Agency, AgencyKind, Channel, Complaint, ComplaintStatus
 
@@ -95,6 +97,7 @@ def submission_from_json(body: object, channel: Channel = Channel.API) -> Submis
         email=contact.email,
         phone=contact.phone,
         idempotency_key=request.headers.get("Idempotency-Key") or None,
+        language=language(),  # the reporter's emails follow the client's Accept-Language
     )
 
 
@@ -249,6 +252,32 @@ def answer_question(code: str):
         reporter.provide_info(settings, code, _proof(), sent.text, now=now)
 
     return _reporter_command(code, schemas.Answer, answer)
+
+
+# The answer is the same whether the contact is known or not (as on /lacak/saya).
+LINK_SENT = {
+    "id": "Jika alamat itu pernah dipakai, kami telah mengirim tautannya.",
+    "en": "If that address was used, we have sent the link to it.",
+}
+
+
+@bp.post("/my-complaints")
+@limited
+def request_my_complaints():
+    """Send the "my complaints" link to the email or phone number filed with (202 either way)."""
+    settings = current_app.extensions["lapor.settings"]
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, "invalid_json", "Isi permintaan harus objek JSON yang sah.")
+    sent = schemas.parse(schemas.MyComplaintsRequest, body)
+    if Contact.typed(sent.contact) is None:
+        problem = FieldProblem("invalid", "Tuliskan alamat email atau nomor telepon yang sah.")
+        return validation_response({"contact": problem})
+    if not (settings.email_enabled or settings.telegram_enabled):
+        message = "Instalasi ini belum dapat mengirim tautan (email belum diatur)."
+        return error_response(503, "unavailable", message)
+    answer = {"message": LINK_SENT[language()], "valid_hours": my_complaints.hours(settings)}
+    return send_after(jsonify(answer), sent.contact), 202
 
 
 @bp.get("/complaints")

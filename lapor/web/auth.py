@@ -20,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from redis.exceptions import RedisError
@@ -27,6 +28,7 @@ from sqlmodel import select
 from wtforms import PasswordField
 
 from lapor.domain.errors import DomainError
+from lapor.domain.language import N_
 from lapor.domain.timefmt import utcnow
 from lapor.infra import db, redis_keys
 from lapor.infra.broker import get_redis
@@ -127,7 +129,7 @@ def login():
         password = request.form.get("password") or ""
         failures_key = redis_keys.login_failures(username)
         if _failures(failures_key) >= MAX_FAILURES:
-            error, status = LOCKED, 429
+            error, status = gettext(LOCKED), 429
         else:
             user = db.get_session().exec(select(User).where(User.username == username)).first()
             if user is not None and user.active and accounts.verify_password(user, password):
@@ -139,7 +141,7 @@ def login():
                 login_user(StaffUser.of(user))
                 return redirect(_safe_next(request.args.get("next")), code=303)
             _count_failure(failures_key)
-            error, status = "Nama pengguna atau kata sandi salah.", 401
+            error, status = gettext("Nama pengguna atau kata sandi salah."), 401
     return render_template("login.html", error=error, username=username), status
 
 
@@ -168,7 +170,7 @@ def _forget_failures(key: str) -> None:
         log.warning("sign-in failures not cleared: %s", error)
 
 
-LOCKED = (
+LOCKED = N_(
     "Terlalu banyak percobaan masuk yang gagal untuk akun ini. Coba lagi dalam 15 menit, "
     "atau hubungi admin."
 )
@@ -220,7 +222,7 @@ def own_password():
     _forget_failures(redis_keys.login_failures(current_user.username))
     # The new hash retired every session of this account, this one too: sign in again here.
     login_user(signed_in)
-    flash("Kata sandi Anda sudah diganti. Sesi lain dengan akun ini sudah keluar.")
+    flash(gettext("Kata sandi Anda sudah diganti. Sesi lain dengan akun ini sudah keluar."))
     return redirect(url_for("console.queue"), code=303)
 
 
@@ -264,6 +266,7 @@ def local_path(target: str | None) -> str | None:
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Silakan masuk untuk membuka halaman itu."
+    login_manager.login_message = N_("Silakan masuk untuk membuka halaman itu.")
+    login_manager.localize_callback = gettext  # in the language of the page asked for
     login_manager.session_protection = "strong"
     app.register_blueprint(bp)

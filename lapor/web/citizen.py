@@ -7,6 +7,7 @@ import math
 import secrets
 from functools import partial
 
+import segno
 from flask import (
     Blueprint,
     abort,
@@ -15,9 +16,12 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
+from flask_babel import gettext
+from markupsafe import Markup
 from sqlmodel import select
 
 from lapor.domain import feedback, tracking
@@ -28,10 +32,11 @@ from lapor.domain.reporter_key import follow_up_url
 from lapor.domain.timefmt import utcnow
 from lapor.infra import db
 from lapor.infra.region import gazetteer_for
-from lapor.services import reporter
+from lapor.services import receipt, reporter
 from lapor.services.filing import file_complaint
-from lapor.services.reporter import KeyProof, NotTheReporter
+from lapor.services.reporter import EitherProof, KeyProof, NotTheReporter
 from lapor.services.views import complaint_view, find_complaint, public_complaints
+from lapor.web import messages
 from lapor.web.limits import (
     contact_key,
     guard_reporter_keys,
@@ -40,7 +45,9 @@ from lapor.web.limits import (
     no_contact,
     reporter_limit,
 )
-from lapor.web.templating import local_time
+from lapor.web.maps import map_config
+from lapor.web.my_complaints import proven_contact
+from lapor.web.templating import allow_scripts, local_time, page_language
 from models import Agency, AgencyKind, Channel, Complaint, ComplaintStatus
 
 log = logging.getLogger(__name__)
@@ -81,6 +88,8 @@ def _form_context() -> dict:
         "form_token": secrets.token_urlsafe(16),
         "max_files": MAX_FILES,
         "max_mb": MAX_FILE_BYTES // (1024 * 1024),
+        # The map and the kecamatan narrowed by kabupaten, for browsers that run scripts.
+        "map_config": map_config(),
     }
 
 
@@ -110,6 +119,7 @@ def submit_form():
         uploads=_uploads(),
         # One token per rendered form: a double click or a reposted page files once.
         idempotency_key=(request.form.get("form_token") or "")[:64] or None,
+        language=page_language(),  # the reporter's emails are written in the page's language
     )
     try:
         if errors:
@@ -118,9 +128,9 @@ def submit_form():
         else:
             result = file_complaint(_settings(), submission, now=utcnow())
     except ValidationFailed as failed:
-        errors.update({name: problem.message for name, problem in failed.fields.items()})
+        errors.update(messages.field_messages(failed.fields, page_language()))
     except DomainError as error:
-        errors["form"] = error.message
+        errors["form"] = messages.domain_error_message(error, page_language())
     if errors:
         context = {**_form_context(), "form_token": request.form.get("form_token") or ""}
         return render_template("form.html", values=values, errors=errors, **context), 422
@@ -137,10 +147,10 @@ def _coordinate(raw: str, name: str, errors: dict[str, str]) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        errors[name] = "Harus berupa angka, misalnya -2.2100."
+        errors[name] = gettext("Harus berupa angka, misalnya -2.2100.")
         return None
     if not math.isfinite(value):
-        errors[name] = "Harus berupa angka, misalnya -2.2100."
+        errors[name] = gettext("Harus berupa angka, misalnya -2.2100.")
         return None
     return value
 
@@ -162,7 +172,7 @@ def track_lookup():
         return render_template("lookup.html", error=None)
     code = tracking.normalize(raw)
     if code is None:
-        error = "Kode pelacakan terdiri dari 10 huruf/angka, misalnya ABCDE-FGHJK."
+        error = gettext("Kode pelacakan terdiri dari 10 huruf/angka, misalnya ABCDE-FGHJK.")
         return render_template("lookup.html", error=error, raw=raw), 400
     return redirect(url_for("web.track", code=code))
 
@@ -198,14 +208,15 @@ def _forget_key(code: str) -> None:
 
 
 def _is_reporter(complaint: Complaint) -> bool:
-    """Whether this browser holds the complaint's current key (a retired one is forgotten)."""
+    """Whether this browser holds the complaint's current key (a retired one is forgotten), or
+    proved the contact it was filed with ("my complaints")."""
     credential = _remembered_key(complaint.tracking_code)
-    if credential is None:
-        return False
-    if KeyProof(credential).admits(_settings(), db.get_session(), complaint):
-        return True
-    _forget_key(complaint.tracking_code)
-    return False
+    if credential is not None:
+        if KeyProof(credential).admits(_settings(), db.get_session(), complaint):
+            return True
+        _forget_key(complaint.tracking_code)
+    contact = proven_contact()
+    return contact is not None and contact.admits(_settings(), db.get_session(), complaint)
 
 
 def _no_key_in_query() -> bool:
@@ -247,6 +258,7 @@ def _track_page(
     now = utcnow()
     return render_template(
         "track.html",
+        **(_own_view(complaint) if reporter else {}),
         complaint=view,
         code=complaint.tracking_code,
         display=tracking.display(complaint.tracking_code),
@@ -263,6 +275,81 @@ def _track_page(
     ), status
 
 
+def _own_view(complaint: Complaint) -> dict:
+    """What only the reporter's own page shows: the stage's deadline, their files, the
+    "Salin kode" button (the page's one script)."""
+    allow_scripts()
+    return {
+        "stage": receipt.current_stage(complaint),
+        "attachments": receipt.own_attachments(db.get_session(), complaint),
+        "photos": receipt.PHOTOS,
+    }
+
+
+@bp.get("/lacak/<code>/tanda-terima")
+def receipt_page(code: str):
+    """The receipt to print or save as a PDF: it carries the private link (as text and as a
+    QR code), so it is the reporter's alone; anyone else gets the public view and why."""
+    complaint = _complaint_or_404(code)
+    if not _is_reporter(complaint):
+        return _track_page(complaint, refusal="receipt", status=403)
+    settings, session = _settings(), db.get_session()
+    code = complaint.tracking_code
+    # A reporter who came through "my complaints" proved their contact, not the key: no
+    # private link to show then (only its hash is stored), the receipt says how to get one.
+    credential = _remembered_key(code)
+    link = credential and follow_up_url(settings.public_url, code, credential)
+    allow_scripts()
+    page = render_template(
+        "receipt.html",
+        complaint=complaint_view(session, complaint, settings.tz, reporter=True),
+        code=code,
+        display=tracking.display(code),
+        received_at=complaint.received_at,
+        private_link=link,
+        qr=link and _qr_svg(link),
+        public_link=f"{settings.public_url.rstrip('/')}/lacak/{tracking.display(code)}",
+        steps=receipt.next_steps(settings, session, complaint),
+        stage=receipt.current_stage(complaint),
+        email_enabled=settings.email_enabled,
+    )
+    # It holds the private link: kept by no cache, shared or the browser's own.
+    return page, 200, {"Cache-Control": "private, no-store"}
+
+
+def _qr_svg(url: str) -> Markup:
+    """The link as an inline SVG QR code: paths only, no style attribute (the page's policy
+    allows none), sized by the stylesheet."""
+    qr = segno.make(url, error="m", micro=False)
+    return Markup(qr.svg_inline(scale=4, omitsize=True, svgclass="qr", lineclass="qr-modules"))
+
+
+@bp.get("/lacak/<code>/lampiran/<int:attachment_id>")
+@limiter.limit("120/minute")  # a page shows five at most; thumbnails cost a decode each
+def own_attachment(code: str, attachment_id: int):
+    """A file the reporter sent, for the reporter only: a photo inline (a small JPEG with
+    ?kecil=1), a PDF as a download; another complaint's file id is not found here."""
+    complaint = _complaint_or_404(code)
+    if not _is_reporter(complaint):
+        return _track_page(complaint, refusal="attachment", status=403)
+    found = receipt.attachment_file(_settings(), db.get_session(), complaint, attachment_id)
+    if found is None:
+        abort(404)
+    row, path = found
+    photo = row.content_type in receipt.PHOTOS
+    small = receipt.thumbnail(path) if photo and request.args.get("kecil") == "1" else None
+    if small is not None:
+        response = current_app.response_class(small, mimetype="image/jpeg")
+    else:
+        response = send_file(
+            path, mimetype=row.content_type, as_attachment=not photo, download_name=row.filename
+        )
+    # Never rendered as a page (a photo was re-encoded at intake; nosniff is on every answer).
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 @bp.post("/lacak/<code>/nilai")
 @limiter.limit("10/minute")
 @guard_reporter_keys()
@@ -271,7 +358,7 @@ def rate(code: str):
         form = request.form
         reporter.rate(settings, code, proof, form.get("rating"), form.get("comment"), now=now)
 
-    return _reporter_action(code, rate_it, "Terima kasih atas penilaian Anda.")
+    return _reporter_action(code, rate_it, gettext("Terima kasih atas penilaian Anda."))
 
 
 @bp.post("/lacak/<code>/buka-kembali")
@@ -281,7 +368,8 @@ def reopen(code: str):
     def reopen_it(settings, proof, now):
         reporter.reopen(settings, code, proof, request.form.get("reason"), now=now)
 
-    return _reporter_action(code, reopen_it, "Pengaduan dibuka kembali dan dikembalikan ke OPD.")
+    done = gettext("Pengaduan dibuka kembali dan dikembalikan ke OPD.")
+    return _reporter_action(code, reopen_it, done)
 
 
 @bp.post("/lacak/<code>/keterangan")
@@ -291,24 +379,30 @@ def provide_info(code: str):
     def answer(settings, proof, now):
         reporter.provide_info(settings, code, proof, request.form.get("info"), now=now)
 
-    return _reporter_action(code, answer, "Terima kasih, keterangan Anda diteruskan ke OPD.")
+    done = gettext("Terima kasih, keterangan Anda diteruskan ke OPD.")
+    return _reporter_action(code, answer, done)
 
 
 def _reporter_action(code: str, act, done: str):
-    """Run one of the reporter's commands with this browser's key; back to the page."""
+    """Run one of the reporter's commands with this browser's key or proven contact; back to
+    the page."""
     complaint = _complaint_or_404(code)
     code = complaint.tracking_code
     proof = KeyProof(_remembered_key(code))
+    contact = proven_contact()
+    if contact is not None:
+        proof = EitherProof((proof, contact))
     try:
         act(_settings(), proof, utcnow())
     except NotTheReporter:
         log.warning("reporter action refused for complaint %s from %s", code, request.remote_addr)
         return _track_page(complaint, refusal="not_the_reporter", status=403)
     except ValidationFailed as failed:
-        errors = {k: p.message for k, p in failed.fields.items()}
+        errors = messages.field_messages(failed.fields, page_language())
         return _track_page(_fresh(complaint), errors=errors, status=422)
     except DomainError as error:
-        return _track_page(_fresh(complaint), errors={"form": error.message}, status=422)
+        message = messages.domain_error_message(error, page_language())
+        return _track_page(_fresh(complaint), errors={"form": message}, status=422)
     flash(done)
     return redirect(url_for("web.track", code=code), code=303)
 

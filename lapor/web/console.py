@@ -20,13 +20,14 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import format_decimal, gettext
+from flask_babel import format_decimal, gettext, ngettext
 from flask_login import current_user
 from sqlmodel import select
 
 from lapor.domain import service_attributes, tracking
 from lapor.domain.deadlines import next_deadline
 from lapor.domain.errors import DomainError
+from lapor.domain.notices import reworded
 from lapor.domain.timefmt import utcnow
 from lapor.domain.workflow import Action, RejectReason
 from lapor.infra import db, directory
@@ -34,8 +35,9 @@ from lapor.infra.region import gazetteer_for, open311_definitions_for
 from lapor.infra.storage import AttachmentStore
 from lapor.services import canned, compliance, inbox, views, worklist
 from lapor.services import casework as staff
-from lapor.web import listing
+from lapor.web import listing, messages
 from lapor.web.auth import local_path, roles_required
+from lapor.web.templating import page_language
 from models import Agency, AgencyKind, Attachment, Channel, ComplaintStatus, Role
 
 bp = Blueprint("console", __name__, url_prefix="/petugas")
@@ -177,12 +179,13 @@ def bulk():
             settings, me(), form.getlist("codes"), _form_action(form), now=utcnow()
         )
     except DomainError as error:
-        flash(error.message, "error")
+        flash(messages.domain_error_message(error, page_language()), "error")
         return redirect(back, code=303)
     done = [o for o in outcomes if o.error is None]
     flash(gettext("%(count)s pengaduan berhasil diproses.", count=len(done)))
     for failed in (o for o in outcomes if o.error is not None):
-        flash(f"{tracking.display_typed(failed.code)}: {failed.error.message}", "error")
+        why = messages.domain_error_message(failed.error, page_language())
+        flash(f"{tracking.display_typed(failed.code)}: {why}", "error")
     return redirect(back, code=303)
 
 
@@ -380,8 +383,9 @@ def take_action(code: str):
         abort(404)
     except DomainError as error:
         found = _visible_or_404(code)
-        return _complaint_page(found, errors={"form": error.message}, status=422, sent=form)
-    flash("Tindakan tersimpan.")
+        message = messages.domain_error_message(error, page_language())
+        return _complaint_page(found, errors={"form": message}, status=422, sent=form)
+    flash(gettext("Tindakan tersimpan."))
     if me().role == Role.OFFICER and found.agency_id != me().agency_id:
         return redirect(url_for("console.queue"), code=303)  # handed on: no longer ours
     back = _safe_next(form.get("next"))
@@ -410,7 +414,7 @@ def templates():
                 shared=form.get("shared") == "1",
             )
         except DomainError as problem:
-            error, status = problem.message, 422
+            error, status = messages.domain_error_message(problem, page_language()), 422
         else:
             flash(gettext("Templat tersimpan."))
             return redirect(url_for("console.templates"), code=303)
@@ -515,7 +519,7 @@ def dashboard():
         escalated=[(c, a, _escalation_actions(c)) for c, a in escalated[:ESCALATIONS_SHOWN]],
         escalated_total=len(escalated),
         levels=sorted(levels.items()),
-        formula=compliance.FORMULA,
+        formula=gettext(compliance.FORMULA),
         zones=compliance.zone_bands(),
         start=start.astimezone(tz).date(),
         end=(end - timedelta(seconds=1)).astimezone(tz).date(),
@@ -593,13 +597,13 @@ def _period(raw_start: str | None, raw_end: str | None, now: datetime, tz):
         try:
             return datetime.strptime(raw, "%Y-%m-%d").date()
         except ValueError:
-            problems.append(f"Tanggal tidak valid: {raw} (format TTTT-BB-HH).")
+            problems.append(gettext("Tanggal tidak valid: %(raw)s (format TTTT-BB-HH).", raw=raw))
             return default
 
     first = day(raw_start, today - timedelta(days=89))
     last = day(raw_end, today)
     if first > last:
-        problems.append("Tanggal awal sesudah tanggal akhir.")
+        problems.append(gettext("Tanggal awal sesudah tanggal akhir."))
         first, last = last, first
     start = datetime.combine(first, time(0), tzinfo=tz)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
@@ -736,6 +740,8 @@ def notices():
     settings = current_app.extensions["lapor.settings"]
     unread_only = request.args.get("belum") == "1"
     found = inbox.notices(db.get_session(), settings, me(), unread_only=unread_only)
+    # Stored in Indonesian for the OPD; worded in the page's language here.
+    found = [dataclasses.replace(n, subject=reworded(n.subject, gettext)) for n in found]
     return render_template("console_inbox.html", notices=found, unread_only=unread_only)
 
 
@@ -758,5 +764,11 @@ def read_notices():
     ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
     everything = request.form.get("semua") == "1"
     marked = inbox.mark_read(settings, me(), now=utcnow(), ids=ids, everything=everything)
-    flash(f"{marked} pemberitahuan ditandai sudah dibaca.")
+    flash(
+        ngettext(
+            "%(num)s pemberitahuan ditandai sudah dibaca.",
+            "%(num)s pemberitahuan ditandai sudah dibaca.",  # Indonesian has no plural
+            marked,
+        )
+    )
     return redirect(url_for("console.notices"), code=303)

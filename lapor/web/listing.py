@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
+
 from lapor.domain import workflow
 from lapor.services.worklist import MAX_PER_PAGE, SLA_STATES, SORTS, Filters
 from models import Channel, ComplaintStatus
@@ -49,7 +51,7 @@ def parse(
     values["received_from"] = _local_midnight(first, tz) if first else None
     values["received_before"] = _local_midnight(last + timedelta(days=1), tz) if last else None
     if first and last and first > last:
-        problems["from"] = "Tanggal awal sesudah tanggal akhir."
+        problems["from"] = gettext("Tanggal awal sesudah tanggal akhir.")
     values["triage"] = _arg(args, "triage") in TRUE or _arg(args, "triase") in TRUE
     # A search looks back over every status: the newest first (a closed complaint's old
     # deadline would put years-old ones on top).
@@ -74,7 +76,11 @@ def _statuses(raw: str, problems: dict[str, str]) -> frozenset[ComplaintStatus] 
             chosen.add(ComplaintStatus(part))
         except ValueError:
             known = ", ".join(s.value for s in ComplaintStatus)
-            problems["status"] = f"Status tidak dikenal: {part[:40]} (pilih dari {known})."
+            problems["status"] = gettext(
+                "Status tidak dikenal: %(value)s (pilih dari %(known)s).",
+                value=part[:40],
+                known=known,
+            )
     return frozenset(chosen) or None
 
 
@@ -82,7 +88,11 @@ def _choice(raw: str, allowed, name: str, problems: dict[str, str]) -> str | Non
     if not raw:
         return None
     if raw not in allowed:
-        problems[name] = f"Nilai '{raw[:40]}' tidak dikenal; pilih dari: {', '.join(allowed)}."
+        problems[name] = gettext(
+            "Nilai '%(value)s' tidak dikenal; pilih dari: %(known)s.",
+            value=raw[:40],
+            known=", ".join(allowed),
+        )
         return None
     return raw
 
@@ -92,7 +102,7 @@ def _number(raw: str, name: str, low: int, high: int, problems: dict[str, str]) 
         return None
     # isdigit() also says yes to "²", which int() refuses: ASCII digits only.
     if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        problems[name] = f"Harus bilangan bulat {low}–{high}."
+        problems[name] = gettext("Harus bilangan bulat %(low)s–%(high)s.", low=low, high=high)
         return None
     return int(raw)
 
@@ -106,7 +116,7 @@ def _day(raw: str, name: str, problems: dict[str, str]) -> date | None:
         day = None
     # The ends of the calendar have no local midnight in UTC (or no next day): not a period.
     if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
-        problems[name] = f"Tanggal tidak valid: {raw[:20]} (format TTTT-BB-HH)."
+        problems[name] = gettext("Tanggal tidak valid: %(raw)s (format TTTT-BB-HH).", raw=raw[:20])
         return None
     return day
 

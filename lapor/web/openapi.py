@@ -203,6 +203,153 @@ def _error(description: str) -> dict:
     return _json(_ERROR, description)
 
 
+def _my_complaints() -> dict:
+    """Asking for the "my complaints" link (the web page /lacak/saya does the same)."""
+    sent = {
+        "type": "object",
+        "required": ["message", "valid_hours"],
+        "properties": {
+            "message": {"type": "string"},
+            "valid_hours": {"type": "integer", "minimum": 1},
+        },
+    }
+    return {
+        "post": {
+            "summary": "Minta tautan yang menampilkan semua pengaduan yang dibuat dengan email "
+            "atau nomor telepon ini",
+            "description": "Tautan (berlaku `valid_hours` jam) dikirim ke alamat email itu; "
+            "untuk nomor telepon, ke email dan akun Telegram yang tercatat bersama nomor itu. "
+            "Jawabannya sama, diketahui atau tidak alamatnya: tidak ada yang dapat mengetahui "
+            "dari sini apakah sebuah alamat pernah dipakai. Dibatasi per alamat IP dan per "
+            "kontak, bersama halaman /lacak/saya.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": schemas.ref(schemas.MyComplaintsRequest)}
+                },
+            },
+            "responses": {
+                "202": _json(sent, "Diterima; tautan dikirim bila kontak itu pernah dipakai"),
+                "400": _error("Isi permintaan bukan objek JSON"),
+                "422": _error("Bukan alamat email atau nomor telepon yang sah"),
+                "429": _error("Terlalu banyak permintaan dari alamat ini atau untuk kontak ini"),
+                "503": _error("Instalasi ini belum dapat mengirim email atau pesan Telegram"),
+            },
+        }
+    }
+
+
+_SHARE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+_STATS_MONTH = {
+    "type": "object",
+    "required": ["month", "received", "answered_on_time", "answers_due", "on_time_share"],
+    "properties": {
+        "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+        "received": {"type": "integer", "minimum": 0},
+        "answered_on_time": {"type": "integer", "minimum": 0},
+        "answers_due": {"type": "integer", "minimum": 0},
+        "on_time_share": _SHARE,
+    },
+}
+_STATS_COUNTS = (
+    "received",
+    "answered",
+    "answered_on_time",
+    "overdue_unanswered",
+    "resolved",
+    "resolved_on_time",
+    "overdue_unresolved",
+    "reopened",
+    "ratings",
+)
+_STATS_SHARES = ("on_time_share", "on_time_resolution_share", "reopen_share")
+_STATS_AGENCY = {
+    "type": "object",
+    "description": "Angka satu OPD pada periode itu: hanya jumlah dan rasio.",
+    "required": ["code", "name", *_STATS_COUNTS, *_STATS_SHARES, "score", "zone", "months"],
+    "properties": {
+        "code": {"type": "string"},
+        "name": {"type": "string"},
+        "short_name": _NULLABLE_STRING,
+        **{name: {"type": "integer", "minimum": 0} for name in _STATS_COUNTS},
+        **{name: _SHARE for name in _STATS_SHARES},
+        "median_days_to_answer": {"type": ["number", "null"], "minimum": 0},
+        "mean_rating": {"type": ["number", "null"], "minimum": 1, "maximum": 5},
+        "score": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
+        "zone": {"type": ["string", "null"], "enum": ["hijau", "kuning", "merah", None]},
+        "months": {"type": "array", "items": _STATS_MONTH},
+    },
+}
+_STATS_REPORT = {
+    "type": "object",
+    "required": ["period", "generated_at", "formula", "definitions", "links", "agencies"],
+    "properties": {
+        "period": {
+            "type": "object",
+            "required": ["kind", "year", "first_day", "last_day", "start", "end", "months"],
+            "properties": {
+                "kind": {"type": "string", "enum": ["year", "90d"]},
+                "year": {"type": ["integer", "null"]},
+                "first_day": {"type": "string", "format": "date"},
+                "last_day": {"type": "string", "format": "date"},
+                "start": {"type": "string", "format": "date-time"},
+                "end": {"type": "string", "format": "date-time", "description": "eksklusif"},
+                "timezone": {"type": "string"},
+                "months": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "generated_at": {"type": "string", "format": "date-time"},
+        "formula": {
+            "type": "object",
+            "required": ["text", "weights", "zones"],
+            "properties": {
+                "text": {"type": "string"},
+                "weights": {"type": "object", "additionalProperties": {"type": "number"}},
+                "zones": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        "definitions": {"type": "object", "additionalProperties": {"type": "string"}},
+        "links": {"type": "object", "additionalProperties": {"type": "string"}},
+        "agencies": {"type": "array", "items": _STATS_AGENCY},
+    },
+}
+
+
+def _stats_paths() -> dict:
+    """The public performance figures of each OPD (the data of /kinerja)."""
+
+    def enum(*values: str) -> dict:
+        return {"type": "string", "enum": list(values)}
+
+    return {
+        "/stats/agencies": {
+            "get": {
+                "summary": "Kinerja setiap OPD: jumlah pengaduan, ketepatan waktu, median hari "
+                "menanggapi, dibuka kembali, nilai, skor dan zona, per periode dan per bulan",
+                "description": "Hanya angka, tanpa isi pengaduan. CSV dengan `format=csv` atau "
+                "`Accept: text/csv` (satu baris per OPD; `by=month`: per OPD dan bulan).",
+                "parameters": [
+                    _query("period", enum("year", "90d"), "Tahun kalender (bawaan) atau 90 hari"),
+                    _query("year", {"type": "integer"}, "Hanya dengan period=year; bawaan: kini"),
+                    _query("format", enum("json", "csv"), "Bawaan: menurut Accept, JSON dulu"),
+                    _query("by", enum("agency", "month"), "Baris CSV: per OPD, atau OPD dan bulan"),
+                ],
+                "responses": {
+                    "200": {
+                        "description": "Angka setiap OPD aktif (bukan instansi luar)",
+                        "content": {
+                            "application/json": {"schema": _STATS_REPORT},
+                            "text/csv": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "400": _error("Parameter tidak valid (pesan per parameter)"),
+                    "429": _error("Terlalu banyak permintaan"),
+                },
+            }
+        }
+    }
+
+
 def document() -> dict:
     """The whole OpenAPI document."""
     return {
@@ -292,6 +439,7 @@ def document() -> dict:
                 }
             },
             **_reporter_commands(),
+            "/my-complaints": _my_complaints(),
             "/agencies": {
                 "get": {
                     "summary": "Daftar OPD",
@@ -300,6 +448,7 @@ def document() -> dict:
                     },
                 }
             },
+            **_stats_paths(),
         },
     }
 

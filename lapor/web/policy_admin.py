@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_datetime
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from werkzeug.datastructures import MultiDict
 
 from lapor.domain.errors import DomainError, ValidationFailed
+from lapor.domain.language import N_
 from lapor.domain.sla_policy import TARGETS, WEEKDAYS, PolicyError, SlaPolicy
 from lapor.domain.timefmt import utcnow
 from lapor.infra import db, directory
@@ -35,6 +36,7 @@ MAX_ROWS = 300  # more rows than OPDs and labels together: a forged count goes n
 MAX_LEVELS = 10
 NUMBER = re.compile(r"-?[0-9]{1,9}")
 VOLUME_DAYS = 90
+NOTHING_CHANGED = N_("Tidak ada perubahan untuk disimpan.")
 TRIAGE, BY_LOCATION = "triase", "lokasi"  # lower case: never an OPD code
 
 
@@ -289,7 +291,7 @@ def sla():
             form.errors[spot] = problem.message
         return _sla_page(form, error=problem.message), 422
     saved = document != current
-    flash("Kebijakan tenggat disimpan." if saved else "Tidak ada perubahan untuk disimpan.")
+    flash(gettext("Kebijakan tenggat disimpan.") if saved else gettext(NOTHING_CHANGED))
     return redirect(url_for("policy_admin.sla"), code=303)
 
 
@@ -379,7 +381,7 @@ def routing():
         if request.form.get(f"asal:{label}", _choice(targets.get(label, ""))) != _choice(target)
     }
     if not changed:
-        flash("Tidak ada perubahan untuk disimpan.")
+        flash(gettext(NOTHING_CHANGED))
         return redirect(url_for("policy_admin.routing"), code=303)
     try:
         db.run_in_transaction(
@@ -400,7 +402,7 @@ def routing():
         return _routing_page(posted, problems, " ".join([failure.message, *stray])), 422
     except DomainError as failure:
         return _routing_page(posted, {}, failure.message), 422
-    flash(f"Peta rute disimpan: {len(changed)} label diubah.")
+    flash(gettext("Peta rute disimpan: %(count)s label diubah.", count=len(changed)))
     return redirect(url_for("policy_admin.routing"), code=303)
 
 

@@ -6,6 +6,7 @@ import json
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from lapor.domain.errors import DomainError, NotFound, ValidationFailed
@@ -14,8 +15,10 @@ from lapor.domain.timefmt import utcnow
 from lapor.infra import db
 from lapor.services import casework, changes, policy, registry
 from lapor.services.effects import deadlines_for
+from lapor.web import messages
 from lapor.web.admin import editor
 from lapor.web.auth import roles_required
+from lapor.web.templating import page_language
 from models import AgencyKind, Role
 
 bp = Blueprint("registry_admin", __name__, url_prefix="/admin")
@@ -32,8 +35,8 @@ def _settings():
 def _problems(failure: DomainError) -> dict[str, str]:
     """Each field's message; a refusal that names no field under '_'."""
     if isinstance(failure, ValidationFailed):
-        return {name: problem.message for name, problem in failure.fields.items()}
-    return {"_": failure.message}
+        return messages.field_messages(failure.fields, page_language())
+    return {"_": messages.domain_error_message(failure, page_language())}
 
 
 # --- the registry --------------------------------------------------------------------------
@@ -71,7 +74,7 @@ def agencies_new():
         )
     except DomainError as failure:
         return _form_page(values, _problems(failure), None), 422
-    flash(f"OPD {created.code} ditambahkan.")
+    flash(gettext("OPD %(code)s ditambahkan.", code=created.code))
     return redirect(url_for(".agencies") + f"#opd-{created.code}", code=303)
 
 
@@ -92,7 +95,7 @@ def agencies_edit(code: str):
         )
     except DomainError as failure:
         return _form_page({**values, "code": current.code}, _problems(failure), current), 422
-    flash(f"OPD {current.code} disimpan.")
+    flash(gettext("OPD %(code)s disimpan.", code=current.code))
     return redirect(url_for(".agencies") + f"#opd-{current.code}", code=303)
 
 
@@ -176,8 +179,11 @@ def agencies_status(code: str, what: str):
         )
     except DomainError as failure:
         return _status_page(current, deactivate, failure.message, successor), 422
-    done = "dinonaktifkan" if deactivate else "diaktifkan kembali"
-    flash(f"OPD {current.code} {done}." + (_hand_over(current, successor) if successor else ""))
+    if deactivate:
+        done = gettext("OPD %(code)s dinonaktifkan.", code=current.code)
+    else:
+        done = gettext("OPD %(code)s diaktifkan kembali.", code=current.code)
+    flash(done + (_hand_over(current, successor) if successor else ""))
     return redirect(url_for(".agencies", nonaktif=1 if deactivate else None), code=303)
 
 
@@ -239,10 +245,14 @@ def _hand_over(current: AgencyEntry, successor: str) -> str:
         except DomainError:
             continue  # its status changed meanwhile: it stays, reachable as before
     left = _impact(current.code).open_complaints
-    message = f" {moved} pengaduan dialihkan ke {successor}."
+    message = " " + gettext("%(moved)s pengaduan dialihkan ke %(to)s.", moved=moved, to=successor)
     if left:
-        message += f" {left} pengaduan terbuka tetap di {current.code} (statusnya tidak dapat "
-        message += "dialihkan sekarang)."
+        message += " " + gettext(
+            "%(left)s pengaduan terbuka tetap di %(code)s (statusnya tidak dapat dialihkan "
+            "sekarang).",
+            left=left,
+            code=current.code,
+        )
     return message
 
 
@@ -261,7 +271,7 @@ def agencies_delete(code: str):
         db.run_in_transaction(_settings(), work)
     except DomainError as failure:
         return _delete_page(current, failure.message), 409
-    flash(f"OPD {current.code} dihapus.")
+    flash(gettext("OPD %(code)s dihapus.", code=current.code))
     return redirect(url_for(".agencies"), code=303)
 
 
@@ -292,7 +302,13 @@ def holidays():
         )
     except DomainError as failure:
         return _holidays_page(_year(), values, _problems(failure)), 422
-    flash(f"{added.day.isoformat()} ditetapkan sebagai libur daerah: {added.reason}.")
+    flash(
+        gettext(
+            "%(day)s ditetapkan sebagai libur daerah: %(reason)s.",
+            day=added.day.isoformat(),
+            reason=added.reason,
+        )
+    )
     return _to_year(added.day)
 
 
@@ -307,11 +323,17 @@ def holidays_remove(day: str):
             lambda session: policy.remove_day_off(session, editor(), parsed, now=utcnow()),
         )
     except ValueError:
-        return _holidays_page(_year(), {}, {"_": f"Tanggal tidak valid: {day[:20]}."}), 404
+        invalid = gettext("Tanggal tidak valid: %(day)s.", day=day[:20])
+        return _holidays_page(_year(), {}, {"_": invalid}), 404
     except DomainError as failure:
         shown = parsed.year if FIRST_YEAR <= parsed.year <= LAST_YEAR else _year()
         return _holidays_page(shown, {}, _problems(failure)), 404
-    flash(f"Libur daerah {parsed.isoformat()} dihapus: hari itu kembali menjadi hari kerja.")
+    flash(
+        gettext(
+            "Libur daerah %(day)s dihapus: hari itu kembali menjadi hari kerja.",
+            day=parsed.isoformat(),
+        )
+    )
     return _to_year(parsed)
 
 

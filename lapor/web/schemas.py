@@ -293,7 +293,22 @@ class NewHoliday(Strict):
     reason: StaffText = Field(json_schema_extra={"minLength": 3, "maxLength": 200})
 
 
-PUBLIC_BODIES: tuple[type[Strict], ...] = (NewComplaint, Feedback, Reopening, Answer)
+class MyComplaintsRequest(Strict):
+    """POST /api/v1/my-complaints: the link to every complaint filed with this contact."""
+
+    contact: str = Field(
+        description="email atau nomor telepon yang diisi saat melapor",
+        json_schema_extra={"minLength": 1, "maxLength": 254},
+    )
+
+
+PUBLIC_BODIES: tuple[type[Strict], ...] = (
+    NewComplaint,
+    Feedback,
+    Reopening,
+    Answer,
+    MyComplaintsRequest,
+)
 STAFF_BODIES: tuple[type[Strict], ...] = (StaffActionBody, BulkActionBody, ReadNotices)
 ADMIN_BODIES: tuple[type[Strict], ...] = (NewAgency, AgencyChanges, NewHoliday)
 

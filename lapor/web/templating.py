@@ -1,23 +1,24 @@
-"""Jinja setup: the language (Flask-Babel), CSRF tokens (Flask-WTF), WIB times, ages."""
+"""Jinja setup: the language (Flask-Babel), CSRF tokens (Flask-WTF), WIB times, ages, and
+the labels of stored values (statuses, actions, actors) in the page's language."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from urllib.parse import urlencode
 
-from babel.dates import format_date
 from flask import Flask, current_app, g, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext, ngettext
 from flask_wtf.csrf import CSRFProtect
 
-from lapor.domain import tracking
+from lapor.domain import timefmt, tracking
 from lapor.domain.deadlines import next_deadline
+from lapor.domain.language import LANGUAGES
 from lapor.domain.text import excerpt
 from lapor.domain.timefmt import human, utcnow
-from lapor.domain.workflow import STATUS_LABELS
+from lapor.domain.workflow import ACTION_LABELS, STATUS_LABELS
 from lapor.infra.region import registry_for
+from lapor.services.views import ACTOR_LABELS
 
-LANGUAGES = ("id", "en")
 csrf = CSRFProtect()
 
 
@@ -34,29 +35,48 @@ def select_language() -> str:
     return session.get("lang") if session.get("lang") in LANGUAGES else "id"
 
 
+def page_language() -> str:
+    """The language this page is written in ('id' or 'en')."""
+    return get_locale().language
+
+
 def local_time(value: str | datetime | None) -> str:
-    """An ISO timestamp or datetime as people in the region read it (e.g. '… 17.30 WIB')."""
+    """An ISO timestamp or datetime as people in the region read it, in the page's language
+    ('23 Nov 2026 17.30 WIB', '23 Nov 2026 17:30 WIB')."""
     if value is None:
         return "-"
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return human(moment, current_app.extensions["lapor.settings"].tz)
+    return human(moment, current_app.extensions["lapor.settings"].tz, page_language())
 
 
-def long_date(value: str | datetime | None) -> str:
+def long_date(value: str | datetime | None, time: bool = False) -> str:
     """The day of a moment in words, in the region's zone and the page's language: e.g.
-    'Selasa, 9 Desember 2026' ('Tuesday, 9 December 2026' on the English pages)."""
+    'Selasa, 9 Desember 2026' ('Tuesday, 9 December 2026' on the English pages); with
+    `time`, 'Selasa, 9 Desember 2026, 14.05 WIB'."""
     if value is None:
         return "-"
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    day = moment.astimezone(current_app.extensions["lapor.settings"].tz).date()
-    return format_date(day, format="EEEE, d MMMM y", locale=str(get_locale()))
+    tz = current_app.extensions["lapor.settings"].tz
+    return timefmt.long_date(moment, tz, page_language(), time=time)
 
 
 def age(value: str | datetime) -> str:
-    """How long ago, in days (Indonesian)."""
+    """How long ago, in days, in the page's language."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     days = (utcnow() - moment).days
-    return "hari ini" if days <= 0 else f"{days} hari"
+    return gettext("hari ini") if days <= 0 else ngettext("%(num)s hari", "%(num)s hari", days)
+
+
+# The stored values whose words are written in Python (marked for the catalog there): the
+# templates show them through `label` (lapor/templates/_labels.html), by their stable code.
+VOCABULARIES = {"status": STATUS_LABELS, "action": ACTION_LABELS, "actor": ACTOR_LABELS}
+
+
+def label(vocabulary: str, value: object) -> str:
+    """A stored value (a status, an action, who acted) as people read it, in the page's
+    language; an unknown value as it is."""
+    text = VOCABULARIES[vocabulary].get(str(value))
+    return gettext(text) if text else str(value)
 
 
 # Most pages run no script at all: say so, so an injected one could not run either. A page
@@ -113,6 +133,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["code"] = tracking.display
     app.jinja_env.filters["excerpt"] = excerpt
     app.jinja_env.filters["next_deadline"] = next_deadline
+    app.jinja_env.globals["label_of"] = label
 
     @app.context_processor
     def _globals() -> dict:
@@ -120,5 +141,5 @@ def init_app(app: Flask) -> None:
             "lang": select_language(),
             "language_url": language_url,
             "region_name": region_name,
-            "status_labels": STATUS_LABELS,
+            "status_labels": {s: label("status", s) for s in STATUS_LABELS},
         }
