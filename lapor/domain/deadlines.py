@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from lapor.domain.language import N_
 from lapor.domain.sla_policy import EscalationLevel, SlaBook, SlaPolicy
 from lapor.domain.working_days import WorkingCalendar, due_at, pause, resume
 from models import Complaint
@@ -31,6 +32,53 @@ STAGE_NAMES = {
     "resolution_due_at": "penyelesaian",
 }
 WAITING = frozenset({S.NEEDS_INFO, S.RESOLVED})  # the reporter's turn: closed when silent
+# Whose move it is in each status, and the sentence the reporter reads about it (the receipt,
+# their own page and their emails say the same; %(date)s is the day in words).
+STAGES = {
+    S.RECEIVED: (
+        "verification",
+        N_("Petugas wajib memverifikasi pengaduan paling lambat %(date)s."),
+    ),
+    S.ROUTED: ("response", N_("OPD wajib menjawab paling lambat %(date)s.")),
+    S.REOPENED: ("response", N_("OPD wajib menjawab paling lambat %(date)s.")),
+    S.IN_PROGRESS: (
+        "resolution",
+        N_("OPD wajib menyelesaikan pengaduan paling lambat %(date)s."),
+    ),
+    S.NEEDS_INFO: (
+        "info",
+        N_(
+            "Kirim keterangan yang diminta paling lambat %(date)s; tanpa jawaban, pengaduan "
+            "ditutup otomatis."
+        ),
+    ),
+    S.RESOLVED: (
+        "confirm",
+        N_(
+            "Nilai penanganannya atau buka kembali paling lambat %(date)s; setelah itu "
+            "pengaduan ditutup otomatis."
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """The stage a complaint is in, the moment it must end (the reporter's turn included),
+    and the sentence that says so."""
+
+    name: str
+    due: datetime
+    sentence: str
+
+
+def current_stage(complaint: Complaint) -> Stage | None:
+    """The stage and its deadline, or None when no clock runs (ended, or no date set)."""
+    if complaint.status not in STAGES:
+        return None
+    due = complaint.auto_close_at if complaint.status in WAITING else stage_deadline(complaint)
+    name, sentence = STAGES[complaint.status]
+    return Stage(name, due, sentence) if due else None
 
 
 def stage_column(status: S) -> str | None:

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from lapor.domain import tracking, workflow
-from lapor.domain.deadlines import WAITING, next_deadline, stage_deadline
+from lapor.domain.deadlines import current_stage, next_deadline
 from lapor.domain.language import N_, Translate, as_written
 from lapor.domain.timefmt import human, long_date
 from models import Agency, Channel, Complaint, ComplaintEvent, Notification, Reporter
@@ -52,21 +52,6 @@ REPORTER_SUBJECT = N_("Pengaduan {code}: {status}")
 RECEIVED = N_("Pengaduan Anda sudah kami terima. Kode pelacakannya:")
 VERIFYING = N_("Sedang diverifikasi: petugas akan menentukan OPD yang berwenang.")
 SENT_TO = N_("Diteruskan ke")
-# What the reporter waits for in each status, and by when (the day in words).
-NEXT_STEP = {
-    S.RECEIVED: N_("Petugas wajib memverifikasi pengaduan paling lambat %(date)s."),
-    S.ROUTED: N_("OPD wajib menjawab paling lambat %(date)s."),
-    S.REOPENED: N_("OPD wajib menjawab paling lambat %(date)s."),
-    S.IN_PROGRESS: N_("OPD wajib menyelesaikan pengaduan paling lambat %(date)s."),
-    S.NEEDS_INFO: N_(
-        "Kirim keterangan yang diminta paling lambat %(date)s; tanpa jawaban, pengaduan "
-        "ditutup otomatis."
-    ),
-    S.RESOLVED: N_(
-        "Nilai penanganannya atau buka kembali paling lambat %(date)s; setelah itu pengaduan "
-        "ditutup otomatis."
-    ),
-}
 ANSWER_HOW = N_("Jawab dengan membalas (reply) pesan ini, atau lewat halaman lacak.")
 TRACK_YOURS = N_("Lacak pengaduan Anda: {url}")
 TRACK_THAT = N_("Lacak pengaduan {code}: {url}")
@@ -315,11 +300,10 @@ class Notices:
 
     def _next_step(self, complaint: Complaint, words: Callable[[str], str]) -> str | None:
         """What the reporter waits for now and by when, the day in words (none once ended)."""
-        sentence = NEXT_STEP.get(complaint.status)
-        due = complaint.auto_close_at if complaint.status in WAITING else stage_deadline(complaint)
-        if sentence is None or due is None:
+        stage = current_stage(complaint)
+        if stage is None:
             return None
-        return words(sentence) % {"date": long_date(due, self.tz, complaint.language)}
+        return words(stage.sentence) % {"date": long_date(stage.due, self.tz, complaint.language)}
 
     @staticmethod
     def _row(

@@ -12,7 +12,6 @@ from pathlib import Path
 from PIL import Image
 from sqlmodel import Session, select
 
-from lapor.domain.deadlines import WAITING, stage_deadline
 from lapor.domain.workflow import TERMINAL
 from lapor.infra import directory
 from lapor.infra.settings import Settings
@@ -22,33 +21,9 @@ from models import Agency, Attachment, Complaint
 from models import ComplaintStatus as S
 
 log = logging.getLogger(__name__)
-# Whose move it is in each status, named for the sentence the reporter reads.
-STAGES = {
-    S.RECEIVED: "verification",
-    S.ROUTED: "response",
-    S.REOPENED: "response",
-    S.IN_PROGRESS: "resolution",
-    S.NEEDS_INFO: "info",
-    S.RESOLVED: "confirm",
-}
 ANSWERED = frozenset({S.IN_PROGRESS, S.RESOLVED, S.CLOSED})
 PHOTOS = frozenset({"image/jpeg", "image/png", "image/webp"})
 THUMBNAIL_PIXELS = 320
-
-
-@dataclass(frozen=True)
-class Stage:
-    """The stage a complaint is in and the moment it must end (the reporter's turn included)."""
-
-    name: str
-    due: datetime
-
-
-def current_stage(complaint: Complaint) -> Stage | None:
-    """The stage and its deadline, or None when no clock runs (ended, or no date set)."""
-    name = STAGES.get(complaint.status)
-    due = complaint.auto_close_at if complaint.status in WAITING else stage_deadline(complaint)
-    return Stage(name, due) if name and due else None
 
 
 @dataclass(frozen=True)

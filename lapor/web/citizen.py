@@ -25,6 +25,7 @@ from markupsafe import Markup
 from sqlmodel import select
 
 from lapor.domain import feedback, tracking
+from lapor.domain.deadlines import current_stage
 from lapor.domain.errors import DomainError, ValidationFailed
 from lapor.domain.files import MAX_FILE_BYTES, MAX_FILES
 from lapor.domain.intake import Submission, Upload, validate
@@ -280,7 +281,7 @@ def _own_view(complaint: Complaint) -> dict:
     "Salin kode" button (the page's one script)."""
     allow_scripts()
     return {
-        "stage": receipt.current_stage(complaint),
+        "stage": current_stage(complaint),
         "attachments": receipt.own_attachments(db.get_session(), complaint),
         "photos": receipt.PHOTOS,
     }
@@ -310,7 +311,7 @@ def receipt_page(code: str):
         qr=link and _qr_svg(link),
         public_link=f"{settings.public_url.rstrip('/')}/lacak/{tracking.display(code)}",
         steps=receipt.next_steps(settings, session, complaint),
-        stage=receipt.current_stage(complaint),
+        stage=current_stage(complaint),
         email_enabled=settings.email_enabled,
     )
     # It holds the private link: kept by no cache, shared or the browser's own.

@@ -37,17 +37,12 @@ from lapor.services import canned, compliance, inbox, views, worklist
 from lapor.services import casework as staff
 from lapor.web import listing, messages
 from lapor.web.auth import local_path, roles_required
+from lapor.web.charts import Box, bars_and_line
 from lapor.web.templating import page_language
 from models import Agency, AgencyKind, Attachment, Channel, ComplaintStatus, Role
 
 bp = Blueprint("console", __name__, url_prefix="/petugas")
 ALL_STAFF = (Role.OFFICER, Role.VERIFIER, Role.SUPERVISOR, Role.ADMIN)
-BADGES = {
-    "on_time": "Tepat waktu",
-    "due_soon": "Segera jatuh tempo",
-    "overdue": "Terlambat",
-    "none": "-",
-}
 
 
 def me() -> staff.Staff:
@@ -652,7 +647,7 @@ def _chart(stats) -> dict:
 
 
 # The weekly chart's plot area in its 360 × 208 viewBox: volume axis left, on-time axis right.
-PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 40, 316, 12, 172
+TREND_BOX = Box(left=40, right=316, top=12, bottom=172)
 
 
 def _trend(weeks) -> dict:
@@ -660,43 +655,15 @@ def _trend(weeks) -> dict:
     answered on time (right axis, 0–100 %), a date under every few weeks."""
     if not weeks:
         return {"bars": []}
-    top = max(w.volume for w in weeks) or 1
-    step = (PLOT_RIGHT - PLOT_LEFT) / len(weeks)
-    height = PLOT_BOTTOM - PLOT_TOP
+    shares = [w.on_time_rate for w in weeks]
+    chart = bars_and_line([w.volume for w in weeks], shares, TREND_BOX, bar=0.8)
     every = -(-len(weeks) // 6)  # at most six dates fit under the axis
-    bars, points = [], []
-    for i, week in enumerate(weeks):
-        bar_height = height * week.volume / top
-        middle = round(PLOT_LEFT + i * step + step / 2, 1)
-        bars.append(
-            {
-                "x": round(PLOT_LEFT + i * step + step * 0.1, 1),
-                "y": round(PLOT_BOTTOM - bar_height, 1),
-                "w": round(step * 0.8, 1),
-                "h": round(bar_height, 1),
-                "middle": middle,
-                "week": week.start,
-                "label": f"{week.start[8:10]}/{week.start[5:7]}" if i % every == 0 else "",
-                "volume": week.volume,
-                "rate": _pct(week.on_time_rate),
-            }
-        )
-        if week.on_time_rate is not None:
-            points.append((middle, round(PLOT_BOTTOM - height * week.on_time_rate, 1)))
-    return {
-        "bars": bars,
-        "points": points,
-        "line": " ".join(f"{x},{y}" for x, y in points),
-        "volume_ticks": _volume_ticks(top),
-        "box": {"left": PLOT_LEFT, "right": PLOT_RIGHT, "top": PLOT_TOP, "bottom": PLOT_BOTTOM},
-    }
-
-
-def _volume_ticks(top: int) -> list[dict]:
-    """Whole numbers on the volume axis: 0, the middle when it is whole, the top."""
-    values = sorted({0, top // 2 if top % 2 == 0 else 0, top})
-    height = PLOT_BOTTOM - PLOT_TOP
-    return [{"y": round(PLOT_BOTTOM - height * v / top, 1), "value": v} for v in values]
+    for i, (bar, week) in enumerate(zip(chart["bars"], weeks, strict=True)):
+        bar["week"] = week.start
+        bar["label"] = f"{week.start[8:10]}/{week.start[5:7]}" if i % every == 0 else ""
+        bar["volume"] = week.volume
+        bar["rate"] = _pct(week.on_time_rate)
+    return chart
 
 
 # What a spreadsheet reads as the start of a formula (a tab or carriage return first hides one).

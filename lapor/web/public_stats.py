@@ -24,6 +24,7 @@ from lapor.domain.timefmt import utcnow
 from lapor.infra import broker, db, redis_keys
 from lapor.services import compliance
 from lapor.web.api import error_response, language
+from lapor.web.charts import Box, bars_and_line
 from lapor.web.console import defused
 from lapor.web.limits import limiter
 
@@ -221,40 +222,16 @@ def _day(iso: str) -> str:
 # An OPD's chart in its 360 × 136 viewBox: received per month as bars on the left axis, the
 # share answered on time as a line on the right axis (0–100 %), a month name under each bar
 # (a period has at most 12 months).
-LEFT, RIGHT, TOP, BOTTOM = 34, 322, 10, 118
+CHART_BOX = Box(left=34, right=322, top=10, bottom=118)
 
 
 def _chart(months: list[dict]) -> dict:
     """The geometry of one OPD's monthly chart."""
-    highest = max(m["received"] for m in months) or 1
-    step = (RIGHT - LEFT) / len(months)
-    height = BOTTOM - TOP
-    bars, points = [], []
-    for i, month in enumerate(months):
-        bar = height * month["received"] / highest
-        middle = round(LEFT + i * step + step / 2, 1)
-        bars.append(
-            {
-                "x": round(LEFT + i * step + step * 0.15, 1),
-                "y": round(BOTTOM - bar, 1),
-                "w": round(step * 0.7, 1),
-                "h": round(bar, 1),
-                "middle": middle,
-                "month": month["month"],
-            }
-        )
-        if month["on_time_share"] is not None:
-            points.append((middle, round(BOTTOM - height * month["on_time_share"], 1)))
-    return {
-        "bars": bars,
-        "points": points,
-        "line": " ".join(f"{x},{y}" for x, y in points),
-        "ticks": [
-            {"y": round(BOTTOM - height * v / highest, 1), "value": v}
-            for v in sorted({0, highest // 2 if highest % 2 == 0 else 0, highest})
-        ],
-        "box": {"left": LEFT, "right": RIGHT, "top": TOP, "bottom": BOTTOM},
-    }
+    counts = [m["received"] for m in months]
+    chart = bars_and_line(counts, [m["on_time_share"] for m in months], CHART_BOX, bar=0.7)
+    for bar, month in zip(chart["bars"], months, strict=True):
+        bar["month"] = month["month"]
+    return chart
 
 
 # --- the data: JSON and CSV --------------------------------------------------------------
