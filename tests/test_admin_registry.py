@@ -236,6 +236,17 @@ def test_the_calendar_names_national_holidays_and_cuti_bersama(admin):
     assert "Tenggat yang sudah berjalan tetap seperti semula" in page
 
 
+def test_the_calendar_names_the_holidays_in_the_pages_language(admin):
+    admin.post("/admin/libur", data={"date": "2026-12-24", "reason": "Hari Jadi Kota"})
+    page = _text(admin.get("/admin/libur?tahun=2026&lang=en"))
+    christmas = page[page.index('id="d-2026-12-25"') - 80 :]
+    assert "Christmas Day" in christmas[:300] and "Hari Raya Natal" not in page
+    assert "Christmas Joint Holiday" in page[page.index('id="national"') :]
+    assert "Hari Jadi Kota" in page  # the region's own words stay as the admin wrote them
+    saturday = page[page.index('id="d-2026-12-26"') - 80 :]
+    assert "weekend" in saturday[:200] and "akhir pekan" not in page
+
+
 def test_an_admin_adds_and_removes_a_regional_day_off(admin, settings):
     added = admin.post("/admin/libur", data={"date": "2026-05-23", "reason": "Hari Jadi Provinsi"})
     assert added.status_code == 303 and added.headers["Location"].endswith("tahun=2026")

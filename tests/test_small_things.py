@@ -132,3 +132,16 @@ def test_the_site_has_a_favicon(client):
     icon = client.get("/static/favicon.svg")
     assert icon.status_code == 200 and b"<svg" in icon.data
     assert client.get("/favicon.ico").status_code in (301, 302, 308)
+
+
+def test_the_json_api_gives_its_labels_in_the_clients_language(client, settings):
+    code = _file(settings, "Lampu jalan di depan kantor kecamatan mati sejak kemarin malam")
+    english = {"Accept-Language": "en"}
+    one = client.get(f"/api/v1/complaints/{code}", headers=english).get_json()
+    assert one["status"] == "received" and one["status_label"] == "Received"
+    assert one["timeline"][0]["label"] == "Complaint received"
+    listed = client.get("/api/v1/complaints", headers=english).get_json()["items"]
+    assert {i["status_label"] for i in listed} == {"Received"}
+    indonesian = client.get(f"/api/v1/complaints/{code}").get_json()
+    assert indonesian["status_label"] == "Diterima"
+    assert indonesian["timeline"][0]["label"] == "Pengaduan diterima"

@@ -8,8 +8,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from lapor.domain.language import N_
+
 WORK, WEEKEND, HOLIDAY, CUTI, REGIONAL = "work", "weekend", "holiday", "cuti", "regional"
-WEEKEND_REASON = "akhir pekan"
+WEEKEND_REASON = N_("akhir pekan")
+REGIONAL_REASON = N_("libur daerah")
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,24 @@ def year_view(
     national_reason: Callable[[date], str | None],
     regional: Mapping[date, str],
     weekend: frozenset[int] = frozenset({5, 6}),
+    named: Callable[[date, str], str] | None = None,
 ) -> Year:
     """The year's grids. `national_reason` is the working calendar's reason for a day off
-    without the region's days, `regional` the region's days off and their reasons."""
+    without the region's days, `regional` the region's days off and their reasons; `named`
+    gives a national reason as people read it (another language), the kind of day being
+    decided on the calendar's own words."""
     months = calendar.Calendar(calendar.MONDAY).yeardatescalendar(year, width=12)[0]
     reasons = {day: national_reason(day) for day in _days_of(year)}
-    national = {day: Day(day, kind_of(day, r, weekend), r) for day, r in reasons.items()}
+    shown = {day: r and (named(day, r) if named else r) for day, r in reasons.items()}
+    national = {day: Day(day, kind_of(day, r, weekend), shown[day]) for day, r in reasons.items()}
     days = {
-        day: Day(day, REGIONAL, regional[day] or "libur daerah", reasons[day])
+        # A regional day keeps a national holiday's name beside its own, not "weekend".
+        day: Day(
+            day,
+            REGIONAL,
+            regional[day] or (named(day, REGIONAL_REASON) if named else REGIONAL_REASON),
+            shown[day] if national[day].kind in (HOLIDAY, CUTI) else None,
+        )
         if day in regional
         else national[day]
         for day in reasons

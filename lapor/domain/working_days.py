@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 import holidays
 
 END_OF_DAY = time(23, 59, 59)
+# The `holidays` package's name of each language people read Lapor in.
+HOLIDAY_LANGUAGES = {"id": "id", "en": "en_US"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,15 @@ class WorkingCalendar:
         # Years are filled in on first lookup of a date in them (the package's expand mode).
         return holidays.country_holidays(
             self.country, categories=("public", "government"), language="id"
+        )
+
+    def holiday_names(self, year: int, language: str) -> Mapping[date, str]:
+        """The country's holidays of a year named in a language ("id", or "en")."""
+        return holidays.country_holidays(
+            self.country,
+            categories=("public", "government"),
+            language=HOLIDAY_LANGUAGES.get(language, "id"),
+            years=year,
         )
 
     def day_off_reason(self, day: date) -> str | None:

@@ -19,6 +19,7 @@ from lapor.domain.errors import DomainError, FieldProblem, ValidationFailed
 from lapor.domain.places import Gazetteer
 from lapor.domain.sla_policy import PolicyError, SlaBook
 from lapor.domain.working_days import WorkingCalendar, due_at
+from lapor.infra.translations import translate
 from lapor.services import changes, registry
 from lapor.services.changes import Editor
 from models import Agency, AgencyKind, Complaint, DayOff, RegionSetting
@@ -123,12 +124,21 @@ def days_off(session: Session, year: int | None = None) -> list[DayOff]:
     return list(session.exec(query))
 
 
-def year_calendar(session: Session, calendar: WorkingCalendar, year: int) -> calendar_view.Year:
+def year_calendar(
+    session: Session, calendar: WorkingCalendar, year: int, language: str = "id"
+) -> calendar_view.Year:
     """A year's month grids: weekends, the national holidays and cuti bersama of the clock,
-    and the region's days off as committed now (not as cached)."""
+    and the region's days off as committed now (not as cached); named in `language`."""
     national = replace(calendar, extra_days_off={})
     regional = {row.day: row.reason for row in days_off(session, year)}
-    return calendar_view.year_view(year, national.day_off_reason, regional, calendar.weekend)
+    names = calendar.holiday_names(year, language)
+
+    def named(day: date, reason: str) -> str:
+        return names.get(day) or translate(reason, language)
+
+    return calendar_view.year_view(
+        year, national.day_off_reason, regional, calendar.weekend, named=named
+    )
 
 
 def check_day_off(day: object, reason: object) -> tuple[date, str]:

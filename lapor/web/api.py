@@ -14,6 +14,7 @@ from lapor.domain.my_complaints import Contact
 from lapor.domain.reporter_key import follow_up_url
 from lapor.domain.timefmt import utcnow
 from lapor.infra import db
+from lapor.infra.translations import translate
 from lapor.services import my_complaints, reporter
 from lapor.services.filing import file_complaint
 from lapor.services.reporter import KeyProof, NotTheReporter
@@ -40,6 +41,28 @@ def language() -> str:
     """'en' when the client prefers English, otherwise Indonesian."""
     best = request.accept_languages.best_match(["id", "en"], default="id")
     return best or "id"
+
+
+# The fields of the public views that hold a label written in Indonesian (by the views in
+# lapor.services.views, from the texts of lapor.domain.workflow and .language).
+LABEL_FIELDS = ("status_label", "label", "actor")
+
+
+def in_language(view: object, language: str) -> object:
+    """A view (dicts and lists) with its labels in the client's language: status, history
+    and actor labels; everything else as it is."""
+    if language == "id":
+        return view
+    if isinstance(view, list):
+        return [in_language(item, language) for item in view]
+    if not isinstance(view, dict):
+        return view
+    return {
+        key: translate(value, language)
+        if key in LABEL_FIELDS and isinstance(value, str)
+        else in_language(value, language)
+        for key, value in view.items()
+    }
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None):
@@ -179,7 +202,8 @@ def get_complaint(code: str):
     own = not _has_no_key()
     if own and not _proof().admits(settings, session, complaint):
         return _not_the_reporter(complaint)
-    return jsonify(complaint_view(session, complaint, settings.tz, reporter=own))
+    view = complaint_view(session, complaint, settings.tz, reporter=own)
+    return jsonify(in_language(view, language()))
 
 
 def _proof() -> KeyProof:
@@ -218,7 +242,8 @@ def _reporter_command(code: str, model: type[schemas.Strict], command) -> tuple:
     except NotTheReporter:  # the key was replaced in between
         return _not_the_reporter(complaint)
     session.refresh(complaint)
-    return jsonify(complaint_view(session, complaint, settings.tz, reporter=True))
+    view = complaint_view(session, complaint, settings.tz, reporter=True)
+    return jsonify(in_language(view, language()))
 
 
 @bp.post("/complaints/<code>/feedback")
@@ -299,9 +324,8 @@ def list_complaints():
         page=page,
         per_page=per_page,
     )
-    return jsonify(
-        {"items": result.items, "page": page, "per_page": per_page, "total": result.total}
-    )
+    items = in_language(result.items, language())
+    return jsonify({"items": items, "page": page, "per_page": per_page, "total": result.total})
 
 
 def _positive_int(name: str, default: int, problems: _Problems) -> int:

@@ -353,7 +353,9 @@ def _holidays_page(year: int, values: dict[str, str], problems: dict[str, str]):
     settings = _settings()
     return render_template(
         "admin_holidays.html",
-        view=policy.year_calendar(db.get_session(), deadlines_for(settings).calendar, year),
+        view=policy.year_calendar(
+            db.get_session(), deadlines_for(settings).calendar, year, page_language()
+        ),
         today=utcnow().astimezone(settings.tz).date(),
         values=values or {"date": "", "reason": ""},
         problems=problems,
