@@ -1,10 +1,15 @@
-"""Compare routing classifiers on the labelled complaints (the table in docs/routing.md).
+"""Compare routing classifiers on the labelled complaints (the tables in docs/routing.md).
 
-    python bench/compare_routing.py PATH/TO/complaints.csv [--quick] [--only NAME ...]
+    python bench/compare_routing.py [DATA] [--months 12] [--only NAME ...]   # forward
+    python bench/compare_routing.py DATA --random [--quick] [--only NAME ...]
 
-Protocol: 5-fold StratifiedGroupKFold (shuffle, seed 0) with identical texts in one group, and
-a time split (earliest 80% to train, latest 20% to test, minus texts seen in training).
-Prints one JSON line per candidate and a Markdown table at the end. --quick uses 2 folds.
+Main protocol (forward chaining, lapor.routing.evaluation): for each of the last --months
+months of DATA (default: the shipped data), train the whole model (calibration and threshold
+included) on the earlier months and score it on that month at its own threshold. Prints one
+JSON line per variant and month, then a Markdown table of the medians (all months and the last
+three). Secondary protocol (--random): 5-fold StratifiedGroupKFold (shuffle, seed 0) with
+identical texts in one group, and a time split (earliest 80% to train, latest 20% to test,
+minus texts seen in training); --quick uses 2 folds.
 """
 
 from __future__ import annotations
@@ -12,21 +17,29 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.naive_bayes import ComplementNB
-from sklearn.pipeline import make_pipeline, make_union
+from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
-from lapor.routing.dataset import read_examples
+from lapor.routing.dataset import SHIPPED, Example, read_examples
+from lapor.routing.evaluation import FIGURES, forward_evaluation, forward_months, medians
 from lapor.routing.features import CharNgramHasher, SparseTfidf
-from lapor.routing.model import duplicate_groups
+from lapor.routing.model import (
+    THRESHOLD_MARGIN,
+    TrainedModel,
+    build_pipeline,
+    duplicate_groups,
+    train,
+)
 from lapor.routing.text import TextOptions, prepare
 
 
@@ -114,13 +127,94 @@ def evaluate(name: str, texts: list[str], labels, groups, times, folds: int) -> 
     }
 
 
+def chosen_with(
+    half_life_days: float | None = None, C: float = 0.5, words: bool = False
+) -> Callable[[], Pipeline]:
+    """The production pipeline with another classifier setting or word features added."""
+
+    def build() -> Pipeline:
+        pipeline = build_pipeline()
+        classifier = pipeline.named_steps["classifier"]
+        classifier.set_params(half_life_days=half_life_days, C=C)
+        if words:
+            chars = make_pipeline(CharNgramHasher((2, 5), 18), SparseTfidf())
+            union = make_union(chars, hashed_words())
+            return Pipeline([*pipeline.steps[:2], ("features", union), pipeline.steps[-1]])
+        return pipeline
+
+    return build
+
+
+def hashed_words():
+    """Word 1-2-grams, hashed, with sublinear TF-IDF."""
+    return make_pipeline(
+        HashingVectorizer(ngram_range=(1, 2), n_features=1 << 18, alternate_sign=False, norm=None),
+        SparseTfidf(),
+    )
+
+
+def untimed_trainer(examples: Sequence[Example]) -> TrainedModel:
+    """The model before issue 21: threshold and temperature from 3 grouped random folds."""
+    untimed = [Example(e.text, e.label) for e in examples]
+    return train(untimed, now=datetime.now(UTC), threshold_margin=0.0)
+
+
+def trainer(margin: float = THRESHOLD_MARGIN, **variant) -> Callable:
+    def fit_variant(examples: Sequence[Example]) -> TrainedModel:
+        return train(
+            examples, now=datetime.now(UTC), threshold_margin=margin, build=chosen_with(**variant)
+        )
+
+    return fit_variant
+
+
+FORWARD: dict[str, Callable[[Sequence[Example]], TrainedModel]] = {
+    "before: random-fold threshold, no margin": untimed_trainer,
+    "recent-period threshold, no margin": trainer(0.0),
+    "recent-period threshold, margin 0.02": trainer(0.02),
+    "recent-period threshold, margin 0.03 (chosen)": trainer(),
+    "recent-period threshold, margin 0.04": trainer(0.04),
+    "+ recency weights, half-life 90 days": trainer(half_life_days=90),
+    "+ recency weights, half-life 180 days": trainer(half_life_days=180),
+    "+ recency weights, half-life 365 days": trainer(half_life_days=365),
+    "C=1.0": trainer(C=1.0),
+    "C=2.0": trainer(C=2.0),
+    "+ hashed word 1-2-grams": trainer(words=True),
+}
+
+
+def forward(examples: list[Example], months: int, only: list[str] | None) -> None:
+    """The forward-chaining protocol for every FORWARD variant."""
+    rows = []
+    for name, fit_variant in FORWARD.items():
+        if only and not any(part in name for part in only):
+            continue
+        results = forward_evaluation(examples, forward_months(examples, months), fit_variant)
+        for result in results:
+            print(json.dumps({"name": name, **result.row()}, ensure_ascii=False), flush=True)
+        rows.append((name, medians(results), medians(results[-3:])))
+    print(
+        "\n| variant | median macro-F1 | acc. | precision | coverage "
+        "| last 3: macro-F1 | acc. | precision | coverage |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, every, last in rows:
+        cells = [f"{m[k]:.3f}" for m in (every, last) for k in FIGURES]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("data", type=Path)
+    parser.add_argument("data", type=Path, nargs="?", default=SHIPPED)
+    parser.add_argument("--random", action="store_true", help="the secondary protocol")
+    parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", nargs="*", default=None)
     args = parser.parse_args()
     examples = read_examples(args.data)
+    if not args.random:
+        forward(examples, args.months, args.only)
+        return
     labels = np.array([e.label for e in examples])
     groups = duplicate_groups(examples)
     times = np.array([e.submitted_at for e in examples])

@@ -21,3 +21,10 @@ cron.register(
     cron="30 19 * * 6",
     job_timeout=jobs.RETRAIN.timeout,
 )
+# Every hour: the router's live precision, and the per-label threshold raises it calls for.
+cron.register(
+    routing.watch_precision,
+    queue_name=jobs.WATCH_ROUTING.queue,
+    cron="41 * * * *",
+    job_timeout=jobs.WATCH_ROUTING.timeout,
+)

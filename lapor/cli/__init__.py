@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -593,20 +595,53 @@ def model_train(data: Path | None) -> None:
     """Latih model baru dari data dan koreksi petugas, lalu jadikan model aktif."""
     from lapor.routing import service
     from lapor.routing.dataset import DatasetError
+    from lapor.routing.model import TRAINING_STAGES
 
-    try:
-        trained = service.train_and_promote(
-            _settings(), now=utcnow(), data=data, progress=_progress()
-        )
-    except DatasetError as exc:
-        raise CommandError(str(exc)) from exc
+    # One stage more than the model's own: the service first reads the data.
+    with _progress_bar(TRAINING_STAGES + 1) as progress:
+        try:
+            trained = service.train_and_promote(
+                _settings(), now=utcnow(), data=data, progress=progress
+            )
+        except DatasetError as exc:
+            raise CommandError(str(exc)) from exc
     scores = trained.metadata["out_of_fold"]
+    how = trained.metadata.get("threshold_method", {})
     click.echo(
         f"Model {trained.version} aktif: macro-F1 {scores['macro_f1']:.3f}, akurasi "
-        f"{scores['accuracy']:.3f}, ambang {trained.threshold:.3f} (otomatis "
-        f"{scores['auto_coverage']:.0%} dengan ketepatan {scores['auto_precision']:.1%}), "
-        f"{trained.metadata['train_seconds']} detik."
+        f"{scores['accuracy']:.3f}, {trained.metadata['train_seconds']} detik.\n"
+        f"Ambang {trained.threshold:.3f}, dipilih pada {_held_out_period(how)} dengan margin "
+        f"{how.get('margin', 0):.0%}: di sana otomatis {scores['auto_coverage']:.0%} dengan "
+        f"ketepatan {scores['auto_precision']:.1%} ({scores['n']} contoh)."
     )
+
+
+def _held_out_period(how: dict) -> str:
+    """Where the threshold was chosen, in words."""
+    if "from" not in how:
+        return "prediksi out-of-fold (lipatan acak)"
+    return f"periode terbaru data latih ({how['from'][:10]} – {how['to'][:10]})"
+
+
+@contextlib.contextmanager
+def _progress_bar(stages: int):
+    """A progress bar on stderr advanced by each training stage's message."""
+    with click.progressbar(
+        length=stages,
+        label="Melatih",
+        file=sys.stderr,
+        show_eta=False,
+        item_show_func=lambda message: message,
+    ) as bar:
+        started = []
+
+        def report(message: str) -> None:
+            # A message starts a stage: the one before it is done.
+            bar.update(1 if started else 0, current_item=message)
+            started.append(message)
+
+        yield report
+        bar.update(stages - bar.pos, current_item="selesai")
 
 
 def _progress():
@@ -696,6 +731,51 @@ def model_list() -> None:
             f"{mark} {version}  macro-F1 {scores.get('macro_f1', 0):.3f}  "
             f"sklearn {meta.get('sklearn_version')}  contoh {meta.get('n_examples')}"
         )
+
+
+@model_group.command("monitor")
+@click.option("--json", "as_json", is_flag=True, help="Keluaran JSON.")
+@click.option("--run", "run_now", is_flag=True, help="Naikkan/turunkan ambang sekarang juga.")
+def model_monitor(as_json: bool, run_now: bool) -> None:
+    """Ketepatan penentuan OPD dari tindakan petugas, per label dan keseluruhan."""
+    from lapor.services import routing_monitor
+
+    if run_now:
+        for step in routing_monitor.watch(_settings(), now=utcnow()):
+            click.echo(f"{step.kind} {step.label}: {step.before} -> {step.after}", err=True)
+    with _session() as session:
+        found = routing_monitor.status(session, _settings())
+    if as_json:
+        click.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
+        return
+    if found.model_version is None:
+        raise CommandError("Belum ada model aktif.")
+
+    def pct(value: float | None) -> str:
+        return f"{value:.1%}" if value is not None else "-"
+
+    o = found.overall
+    click.echo(
+        f"Model {found.model_version} (ambang {found.model_threshold:.3f}, target "
+        f"{found.target:.0%}): {o.right}/{o.decided} tepat, {o.wrong} salah, {pct(o.precision)}"
+    )
+    for r in found.rows:
+        raise_note = " (dinaikkan)" if r.raised else ""
+        click.echo(
+            f"  {r.label:<28} {r.decided:>4} {r.right:>4} {r.wrong:>4} {pct(r.precision):>7}"
+            f"  ambang {r.threshold:.3f}{raise_note}"
+        )
+
+
+@model_group.command("lift")
+@click.argument("label")
+def model_lift(label: str) -> None:
+    """Kembalikan ambang label yang dinaikkan otomatis ke ambang model."""
+    from lapor.services import routing_monitor
+
+    if not routing_monitor.lift(_settings(), label, CLI, now=utcnow()):
+        raise CommandError(f"Ambang label '{label}' tidak sedang dinaikkan.")
+    click.echo(f"Ambang label '{label}' dikembalikan ke ambang model.")
 
 
 @complaint_group.command("similar")

@@ -24,6 +24,8 @@ class JobPolicy:
 
 
 RETRAIN = JobPolicy(LOW, timeout=1800, retries=2, intervals=(300, 1800))
+# The router's live precision and the threshold raises it calls for (hourly).
+WATCH_ROUTING = JobPolicy(LOW, timeout=300, retries=2, intervals=(60, 600))
 # One delivery attempt: its row says when the next one is due (lapor.domain.delivery).
 NOTIFY = JobPolicy(HIGH, timeout=60, retries=0, intervals=())
 SWEEP = JobPolicy(HIGH, timeout=300, retries=0, intervals=())
@@ -70,6 +72,11 @@ def deliveries_waiting(settings: Settings, notification_ids: list[int]) -> set[i
 def enqueue_sweep(settings: Settings) -> Job:
     """Queue one SLA sweep now (the cron schedule runs it every minute anyway)."""
     return _enqueue(settings, SWEEP, "workers.sla.sweep")
+
+
+def enqueue_routing_watch(settings: Settings) -> Job:
+    """Queue a measure of the router's live precision (and the raises it calls for)."""
+    return _enqueue(settings, WATCH_ROUTING, "workers.routing.watch_precision")
 
 
 def enqueue_retrain(settings: Settings) -> Job:

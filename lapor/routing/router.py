@@ -12,6 +12,7 @@ import numpy as np
 import yaml
 
 from lapor.domain.intake import RoutingDecision, Submission
+from lapor.domain.routing_watch import Watch
 from lapor.infra.region import region_dir
 from lapor.routing.artifacts import ModelError, ModelStore
 from lapor.routing.model import TrainedModel, explain, prepare_texts
@@ -94,12 +95,25 @@ class Decision:
 class Router:
     """Decides with a trained model and the region's label map."""
 
-    def __init__(self, model: TrainedModel, label_map: LabelMap, auto_agencies: set[str]):
+    def __init__(
+        self,
+        model: TrainedModel,
+        label_map: LabelMap,
+        auto_agencies: set[str],
+        watch: Watch | None = None,
+    ):
         self.model = model
         self.label_map = label_map
         # Only the region's own active OPDs can receive a complaint without a person deciding.
         self.auto_agencies = auto_agencies
         self.model_labels = np.array(model.labels)  # for indexing by argsort, made once
+        # Labels whose live precision fell under the target route only when surer than this.
+        self.raised = (watch or Watch(None, {})).thresholds(model.version)
+
+    def threshold(self, label: str) -> float:
+        """The confidence a label needs to be routed without a person: the model's, or the
+        raise the live precision called for."""
+        return max(self.model.threshold, self.raised.get(label, 0.0))
 
     def decide_many(self, texts: list[str], regencies: list[str | None] | None = None):
         """Decisions for a batch of texts, in order."""
@@ -121,7 +135,7 @@ class Router:
         label, confidence = str(labels[0]), float(probabilities[0])
         agency = self.label_map.agency_for(label, regency)
         auto = (
-            confidence >= self.model.threshold
+            confidence >= self.threshold(label)
             and agency in self.auto_agencies
             and len(prepared.split()) >= MIN_WORDS
             and self.model.known_word_share(prepared) >= MIN_KNOWN_WORDS
@@ -171,7 +185,12 @@ class RouterCache:
         self._router: Router | None = None
 
     def get(
-        self, store: ModelStore, label_map: LabelMap, auto_agencies, generation: int = 0
+        self,
+        store: ModelStore,
+        label_map: LabelMap,
+        auto_agencies,
+        generation: int = 0,
+        watch: Watch | None = None,
     ) -> Router | None:
         """The router of the current model, or None (complaints then go to triage)."""
         try:
@@ -191,6 +210,7 @@ class RouterCache:
             key = (model_key, generation)
             if key != self._key:
                 model = self._model
-                self._router = Router(model, label_map, set(auto_agencies())) if model else None
+                router = Router(model, label_map, set(auto_agencies()), watch) if model else None
+                self._router = router
                 self._key = key
             return self._router

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from lapor.domain.routing_watch import KEY as WATCH_KEY
+from lapor.domain.routing_watch import Watch
 from lapor.infra import db, directory
 from lapor.infra.region import documents_in_force
 from lapor.infra.settings import Settings
@@ -54,7 +56,8 @@ def current_router(settings: Settings) -> Router | None:
     snapshot = directory.config.snapshot(settings)
     own = [a.code for a in snapshot.agencies.values() if a.active and a.kind != AgencyKind.EXTERNAL]
     labels = label_map(settings)
-    return _routers.get(model_store(settings), labels, lambda: own, snapshot.generation)
+    watch = Watch.from_document(snapshot.documents.get(WATCH_KEY))
+    return _routers.get(model_store(settings), labels, lambda: own, snapshot.generation, watch)
 
 
 def corrections(session: Session, labels: LabelMap, up_to_id: int | None = None) -> list[Example]:

@@ -47,6 +47,9 @@ def _visible(session: Session, settings: Settings, staff: Staff) -> sa.ColumnEle
     audience = [Notification.agency_id.in_(agency_ids)] if agency_ids else []
     if staff.role in (Role.SUPERVISOR, Role.ADMIN):
         audience.append(Notification.kind == "escalate")
+    if staff.role == Role.ADMIN:
+        # A routing threshold raised by the router's watch (lapor.services.routing_monitor).
+        audience.append(Notification.kind == "routing_watch")
     if not audience:
         return sa.false()
     return sa.and_(*mine, sa.or_(*audience))

@@ -166,8 +166,14 @@ def _order(sort: str) -> list:
     if sort == "activity":
         return [Complaint.updated_at.desc(), Complaint.id.desc()]
     if sort == "uncertainty":
-        # The complaints the classifier was least sure of first: a person decides them best.
-        return [Complaint.routing_confidence.asc().nulls_first(), Complaint.received_at.asc()]
+        # The complaints the classifier was least sure of first: a person decides them best,
+        # and their verdicts teach the next model most. No model's opinion (None) teaches
+        # nothing about the model: last. The oldest first among equals, then by id: stable.
+        return [
+            Complaint.routing_confidence.asc().nulls_last(),
+            Complaint.received_at.asc(),
+            Complaint.id.asc(),
+        ]
     return [due.asc().nulls_last(), Complaint.received_at.desc(), Complaint.id.desc()]
 
 

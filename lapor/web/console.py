@@ -33,7 +33,7 @@ from lapor.domain.workflow import Action, RejectReason
 from lapor.infra import db, directory
 from lapor.infra.region import gazetteer_for, open311_definitions_for
 from lapor.infra.storage import AttachmentStore
-from lapor.services import canned, compliance, inbox, views, worklist
+from lapor.services import canned, changes, compliance, inbox, routing_monitor, views, worklist
 from lapor.services import casework as staff
 from lapor.web import listing, messages
 from lapor.web.auth import local_path, roles_required
@@ -310,7 +310,15 @@ def _placing_suggestions(settings, found) -> list[dict]:
     """The classifier's top OPDs for a complaint still to be placed; none once it has one."""
     if found.status != ComplaintStatus.RECEIVED or found.agency_id is not None:
         return []
-    return _suggestions(settings, [found]).get(found.id, [])
+    from lapor.routing import service
+    from lapor.services import triage
+
+    suggestions = _suggestions(settings, [found]).get(found.id, [])
+    router = service.current_router(settings) if suggestions else None
+    # The words that decided for each OPD: the verifier checks the model's reason at a glance.
+    labels = [s["label"] for s in suggestions]
+    words = triage.decisive_words(router, found.text, labels) if suggestions else []
+    return [{**s, "words": w} for s, w in zip(suggestions, words, strict=True)]
 
 
 def _similar(session, found, now, actions) -> list:
@@ -527,7 +535,23 @@ def dashboard():
         trend=_trend(weeks),
         period_args=_period_args(),
         back=url_for("console.dashboard", **_period_args(with_opd=True), _anchor="escalations"),
+        routing_watch=routing_monitor.status(session, settings),
+        may_lift=current_user.role == Role.ADMIN,
     ), (400 if problems else 200)
+
+
+@bp.post("/dasbor/ambang/kembalikan")
+@roles_required(Role.ADMIN)
+def lift_threshold():
+    """An admin takes back a label's automatically raised routing threshold."""
+    settings = current_app.extensions["lapor.settings"]
+    label = (request.form.get("label") or "").strip()[:120]
+    editor = changes.Editor(current_user.id, current_user.username)
+    if label and routing_monitor.lift(settings, label, editor, now=utcnow()):
+        flash(gettext("Ambang label %(label)s dikembalikan ke ambang model.", label=label))
+        return redirect(url_for("console.dashboard", _anchor="routing-watch"), code=303)
+    flash(gettext("Ambang label itu tidak sedang dinaikkan."), "error")
+    return redirect(url_for("console.dashboard", _anchor="routing-watch"), code=303)
 
 
 # Each escalated row carries its own action form with the OPD list: past this many rows the

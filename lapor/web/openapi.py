@@ -737,7 +737,8 @@ def _list_parameters() -> list[dict]:
             "sort",
             {"type": "string", "enum": list(SORTS)},
             "deadline (bawaan: tenggat terdekat dulu), newest, age (terlama dulu), activity "
-            "(perubahan terakhir), uncertainty (keyakinan model terendah dulu).",
+            "(perubahan terakhir), uncertainty (keyakinan model terendah dulu: contoh yang "
+            "paling mengajari model; tanpa keputusan model di akhir; sama: terlama dulu).",
         ),
         _query("page", {"type": "integer", "minimum": 1, "maximum": 100_000}, "Halaman."),
         _query(
