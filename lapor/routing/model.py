@@ -257,13 +257,18 @@ def held_out_evaluation(
     return score(proba, labels, truth, threshold)
 
 
+def _held_out_is_recent(pipeline: Pipeline, examples: Sequence[Example]) -> bool:
+    """Whether the held-out rows are the most recent period (not random folds of all)."""
+    return len(pipeline.named_steps["classifier"].held_out_index_) < len(examples)
+
+
 def held_out_description(
     pipeline: Pipeline, examples: Sequence[Example], margin: float = THRESHOLD_MARGIN
 ) -> dict:
     """How the held-out rows (calibration and threshold) were chosen, for the metadata."""
     classifier = pipeline.named_steps["classifier"]
     index = classifier.held_out_index_
-    if len(index) == len(examples):
+    if not _held_out_is_recent(pipeline, examples):
         return {"method": f"out-of-fold, {classifier.folds} grouped random folds", "margin": margin}
     times = sorted(examples[i].submitted_at for i in index)
     return {
@@ -293,8 +298,11 @@ def train(
     progress(f"melatih pada {len(examples)} contoh ({len({e.label for e in examples})} label)")
     pipeline = fit(examples, progress, build)
     progress("menilai pada periode terbaru dan memilih ambang")
-    held_out = held_out_evaluation(pipeline, examples, threshold_margin)
-    held_out_how = held_out_description(pipeline, examples, threshold_margin) | {
+    # The margin is for the drift beyond the most recent period; random folds (examples
+    # without times) have no period to drift from, and keep the plain target.
+    margin = threshold_margin if _held_out_is_recent(pipeline, examples) else 0.0
+    held_out = held_out_evaluation(pipeline, examples, margin)
+    held_out_how = held_out_description(pipeline, examples, margin) | {
         "precision": round(held_out.auto_precision, 4),
         "coverage": round(held_out.auto_coverage, 4),
         "n": held_out.n,

@@ -119,7 +119,8 @@ class Status:
                     "right": r.right,
                     "wrong": r.wrong,
                     "precision": pct(r.precision),
-                    "threshold": round(r.threshold, 4),
+                    # Thresholds sit close to 1: four decimals would hide a raise.
+                    "threshold": round(r.threshold, 6),
                     "raised": r.raised,
                 }
                 for r in self.rows
