@@ -22,7 +22,6 @@ from flask import (
 )
 from flask_babel import gettext
 from markupsafe import Markup
-from sqlmodel import select
 
 from lapor.domain import feedback, tracking
 from lapor.domain.deadlines import current_stage
@@ -48,8 +47,9 @@ from lapor.web.limits import (
 )
 from lapor.web.maps import map_config
 from lapor.web.my_complaints import proven_contact
+from lapor.web.public_filters import filter_choices, public_filters
 from lapor.web.templating import allow_scripts, local_time, page_language
-from models import Agency, AgencyKind, Channel, Complaint, ComplaintStatus
+from models import Channel, Complaint, ComplaintStatus
 
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__)
@@ -434,22 +434,17 @@ def new_link():
 
 @bp.get("/pengaduan")
 def public_list():
-    session = db.get_session()
-    filters = {k: (request.args.get(k) or "").strip() for k in ("regency", "agency", "status")}
-    status = filters["status"] if filters["status"] in {s.value for s in ComplaintStatus} else None
+    filters = public_filters()
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
     result = public_complaints(
-        session,
+        db.get_session(),
         regency=filters["regency"],
         agency=filters["agency"],
-        status=status,
+        status=filters["status"] or None,
         page=page,
         per_page=PER_PAGE,
     )
-    agencies = session.exec(
-        select(Agency).where(Agency.active, Agency.kind != AgencyKind.EXTERNAL)
-    ).all()
     return render_template(
         "list.html",
         items=result.items,
@@ -457,9 +452,7 @@ def public_list():
         page=page,
         pages=max(1, math.ceil(result.total / PER_PAGE)),
         total=result.total,
-        regencies=gazetteer_for(_settings().region).all_regencies(),
-        agencies=agencies,
-        statuses=list(ComplaintStatus),
+        **filter_choices(),
     )
 
 

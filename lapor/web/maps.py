@@ -6,15 +6,14 @@ import math
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext
-from sqlmodel import select
 
 from lapor.domain.places import Gazetteer
 from lapor.infra import db
 from lapor.infra.region import gazetteer_for
 from lapor.services.public_map import public_map
 from lapor.web.limits import limiter
+from lapor.web.public_filters import filter_choices, public_filters
 from lapor.web.templating import allow_scripts
-from models import Agency, AgencyKind, ComplaintStatus
 
 bp = Blueprint("maps", __name__)
 
@@ -75,26 +74,13 @@ def _number(raw: str | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _filters() -> dict[str, str | None]:
-    """The public list's filters, read the way the list reads them."""
-    filters = {k: (request.args.get(k) or "").strip() for k in ("regency", "agency", "status")}
-    if filters["status"] not in {s.value for s in ComplaintStatus}:
-        filters["status"] = ""
-    return filters
-
-
 @bp.get("/pengaduan/peta")
 def public_map_page():
-    filters = _filters()
-    agencies = db.get_session().exec(
-        select(Agency).where(Agency.active, Agency.kind != AgencyKind.EXTERNAL)
-    )
+    filters = public_filters()
     return render_template(
         "public_map.html",
         filters=filters,
-        regencies=gazetteer_for(_settings().region).all_regencies(),
-        agencies=list(agencies),
-        statuses=list(ComplaintStatus),
+        **filter_choices(),
         map_config={
             **map_config(),
             "data_url": url_for("maps.public_map_data", **{k: v for k, v in filters.items() if v}),
@@ -105,6 +91,6 @@ def public_map_page():
 @bp.get("/pengaduan/peta.json")
 def public_map_data():
     """The public map's markers: never a confidential complaint, never an exact point."""
-    filters = {k: v or None for k, v in _filters().items()}
+    filters = {k: v or None for k, v in public_filters().items()}
     cells = public_map(db.get_session(), **filters)
     return jsonify({"cells": cells, "complaints": sum(len(c["complaints"]) for c in cells)})
