@@ -22,7 +22,7 @@ from lapor.infra import db
 from lapor.infra.settings import Settings
 from lapor.routing.similar import Match, similar_open_complaints
 from lapor.services.effects import act
-from lapor.services.views import find_complaint
+from lapor.services.views import agencies_by_id, find_complaint
 from models import Agency, Complaint, ComplaintEvent, ComplaintStatus, Role
 
 S = ComplaintStatus
@@ -262,7 +262,5 @@ def similar_for(
     similar first, each with its OPD (for the console's and the staff API's list)."""
     found = similar_open_complaints(session, complaint, now=now, limit=limit, where=visible(staff))
     ids = {c.agency_id for c, _ in found if c.agency_id}
-    agencies = (
-        {a.id: a for a in session.exec(select(Agency).where(Agency.id.in_(ids)))} if ids else {}
-    )
+    agencies = agencies_by_id(session, ids)
     return [(c, match, agencies.get(c.agency_id)) for c, match in found]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from lapor.domain.errors import DomainError
 from lapor.domain.my_complaints import BY_KIND, Contact, filed_with, link_messages, with_link
@@ -25,8 +25,8 @@ from lapor.infra import db
 from lapor.infra.settings import Settings
 from lapor.infra.translations import translate
 from lapor.services.reporter import ContactProof
-from lapor.services.views import list_item
-from models import Agency, Complaint, Notification, Reporter
+from lapor.services.views import list_items
+from models import Complaint, Notification, Reporter
 
 SALT = "lapor.my-complaints"
 LIST_AT_MOST = 100
@@ -128,20 +128,7 @@ def open_link(settings: Settings, session: Session, token: str, *, now: datetime
 def complaints(session: Session, proof: ContactProof, limit: int = LIST_AT_MOST) -> list[dict]:
     """The complaints filed with the proven contact, newest first, as the list shows them."""
     found = filed_with(session, proof.contact, limit)
-    agency_ids = {c.agency_id for c in found if c.agency_id}
-    agencies = session.exec(select(Agency).where(Agency.id.in_(agency_ids))) if agency_ids else []
-    by_id = {agency.id: agency for agency in agencies}
-    original_ids = {c.duplicate_of_id for c in found if c.duplicate_of_id}
-    originals = (
-        dict(
-            session.exec(
-                select(Complaint.id, Complaint.tracking_code).where(Complaint.id.in_(original_ids))
-            ).all()
-        )
-        if original_ids
-        else {}
-    )
-    return [list_item(c, by_id.get(c.agency_id), originals.get(c.duplicate_of_id)) for c in found]
+    return list_items(session, found)
 
 
 def _contact_of(reporter: Reporter, by: str) -> Contact | None:

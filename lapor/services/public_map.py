@@ -3,10 +3,10 @@ house by, never a confidential one."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from lapor.domain.places import public_point
-from lapor.services.views import list_item, public_query
+from lapor.services.views import agencies_by_id, list_item, public_query
 from models import Agency, Complaint
 
 # The newest complaints with a point, enough for a province's map and a phone's memory.
@@ -24,7 +24,7 @@ def public_map(
     rows = session.exec(
         query.order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(MAX_COMPLAINTS)
     ).all()
-    agencies = _agencies(session, {r.agency_id for r in rows if r.agency_id})
+    agencies = agencies_by_id(session, {r.agency_id for r in rows if r.agency_id})
     cells: dict[tuple[float, float], list[dict]] = {}
     for complaint in rows:
         point = public_point(complaint.lat, complaint.lon, anonymous=complaint.anonymous)
@@ -41,9 +41,3 @@ def _marker_line(complaint: Complaint, agencies: dict[int, Agency]) -> dict:
         "status": item["status"],
         "agency": agency["short_name"] if agency else None,
     }
-
-
-def _agencies(session: Session, ids: set[int]) -> dict[int, Agency]:
-    if not ids:
-        return {}
-    return {a.id: a for a in session.exec(select(Agency).where(Agency.id.in_(ids)))}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -217,15 +217,24 @@ def public_complaints(
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    ids = {r.agency_id for r in rows if r.agency_id}
-    agencies = (
-        {a.id: a for a in session.exec(select(Agency).where(Agency.id.in_(ids)))} if ids else {}
-    )
-    originals = _codes(session, {r.duplicate_of_id for r in rows if r.duplicate_of_id})
-    return Page(
-        [list_item(r, agencies.get(r.agency_id), originals.get(r.duplicate_of_id)) for r in rows],
-        total,
-    )
+    return Page(list_items(session, rows), total)
+
+
+def list_items(session: Session, complaints: Sequence[Complaint]) -> list[dict]:
+    """Public list lines of these complaints, their OPDs and merged-into codes read at once."""
+    agencies = agencies_by_id(session, {c.agency_id for c in complaints if c.agency_id})
+    originals = _codes(session, {c.duplicate_of_id for c in complaints if c.duplicate_of_id})
+    return [
+        list_item(c, agencies.get(c.agency_id), originals.get(c.duplicate_of_id))
+        for c in complaints
+    ]
+
+
+def agencies_by_id(session: Session, ids: set[int]) -> dict[int, Agency]:
+    """These agencies, by id, in one query."""
+    if not ids:
+        return {}
+    return {a.id: a for a in session.exec(select(Agency).where(Agency.id.in_(ids)))}
 
 
 def _codes(session: Session, ids: set[int]) -> dict[int, str]:
