@@ -202,6 +202,9 @@ class Complaint(ComplaintBase, table=True):
     service_attributes: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # The stems staff find it by (lapor.domain.search.document of title, text and place).
     search_terms: str | None = Field(default=None, sa_type=SearchDocument)
+    # When its reporter's identity, contact and files were erased (lapor.domain.privacy): on
+    # request, or when the retention period after its end ran out. The complaint stays.
+    identity_erased_at: datetime | None = _timestamp()
 
 
 class ComplaintEvent(SQLModel, table=True):

@@ -64,6 +64,8 @@ ALLOWED: dict[tuple[S, Action], tuple[S, set[ActorKind]]] = {
     **{(status, Action.NEW_KEY): (status, {REP}) for status in S},
     # Staff write internal notes to each other at any time; nothing else changes.
     **{(status, Action.NOTE): (status, {STAFF}) for status in S},
+    # The reporter's identity is erased (on request or after retention) whatever the status.
+    **{(status, Action.ERASE_IDENTITY): (status, {SYS}) for status in S},
 }
 TRANSITIONS = [a for a in Action if a != Action.SUBMIT]
 CASES = list(itertools.product(S, TRANSITIONS, ActorKind))
@@ -80,10 +82,14 @@ def test_every_transition_is_allowed_or_refused_as_specified(status, action, act
         assert refused.value.message  # a sentence for the person who tried
 
 
-def test_terminal_statuses_allow_nothing_but_a_new_private_link_and_internal_notes():
+def test_terminal_statuses_allow_nothing_but_a_new_link_notes_and_the_identity_erasure():
     for status in (S.CLOSED, S.REJECTED, S.FORWARDED):
         for kind in ActorKind:
-            expected = {REP: [Action.NEW_KEY], STAFF: [Action.NOTE]}.get(kind, [])
+            expected = {
+                REP: [Action.NEW_KEY],
+                STAFF: [Action.NOTE],
+                SYS: [Action.ERASE_IDENTITY],
+            }.get(kind, [])
             assert workflow.allowed_actions(status, kind) == expected
 
 

@@ -3,7 +3,8 @@
 from rq import cron
 
 from lapor.infra import jobs
-from workers import maintenance, routing, sla
+from lapor.infra.settings import Settings
+from workers import backup, maintenance, privacy, routing, sla
 
 # sla.sweep and maintenance.remove_stale_uploads run once per period however many `rq cron`
 # processes enqueue them (workers.once); the weekly retraining does nothing the second time.
@@ -28,3 +29,21 @@ cron.register(
     cron="41 * * * *",
     job_timeout=jobs.WATCH_ROUTING.timeout,
 )
+
+# Daily at 01:30 WIB (18:30 UTC), before the backup: the retention of reporters' personal
+# data (the archive then holds no identity past its period).
+cron.register(
+    privacy.apply_retention,
+    queue_name=jobs.RETENTION.queue,
+    cron="30 18 * * *",
+    job_timeout=jobs.RETENTION.timeout,
+)
+
+# Daily at 02:00 WIB (19:00 UTC): a backup archive, only when LAPOR_BACKUP_DIR is set.
+if Settings.from_env().backup_dir is not None:
+    cron.register(
+        backup.daily_backup,
+        queue_name=jobs.BACKUP.queue,
+        cron="0 19 * * *",
+        job_timeout=jobs.BACKUP.timeout,
+    )

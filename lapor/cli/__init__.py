@@ -17,7 +17,9 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 from sqlmodel import Session, select
 
 from lapor import create_app
+from lapor.cli.backup import backup_command, restore_command
 from lapor.cli.bootstrap import initialise
+from lapor.cli.privacy import privacy_group
 from lapor.cli.run import CommandError, run_system
 from lapor.domain import tracking
 from lapor.domain.errors import DomainError
@@ -51,6 +53,9 @@ def main() -> None:
 
 main.add_command(shell_command)
 main.add_command(routes_command)
+main.add_command(backup_command)
+main.add_command(restore_command)
+main.add_command(privacy_group)
 
 
 def _settings() -> Settings:

@@ -41,6 +41,7 @@ class Action(StrEnum):
     REMIND = "remind"
     NEW_KEY = "new_key"
     NOTE = "note"
+    ERASE_IDENTITY = "erase_identity"
 
 
 class RejectReason(StrEnum):
@@ -124,6 +125,9 @@ RULES: dict[Action, Rule] = {
     # Staff write to each other (a supervisor's instruction, a colleague's finding): never
     # shown to the reporter, never a change of status or deadline.
     Action.NOTE: Rule(frozenset(S), SAME, frozenset({STAFF}), needs_note=True, public=False),
+    # The reporter's identity was erased (on request or by the retention policy): the trail
+    # records that it happened, never what was erased.
+    Action.ERASE_IDENTITY: Rule(frozenset(S), SAME, frozenset({SYSTEM}), public=False),
 }
 
 # What people read for each action and status, in Indonesian; marked for the catalog, which
@@ -145,6 +149,7 @@ ACTION_LABELS = {
     Action.REMIND: N_("Pengingat batas waktu dikirim"),
     Action.NEW_KEY: N_("Tautan pribadi baru dikirim ke email pelapor"),
     Action.NOTE: N_("Catatan internal petugas"),
+    Action.ERASE_IDENTITY: N_("Data pribadi pelapor dihapus"),
 }
 
 STATUS_LABELS = {
@@ -471,4 +476,5 @@ _EFFECTS = {
     Action.REMIND: _remind,
     Action.NEW_KEY: _new_key,
     Action.NOTE: _nothing,
+    Action.ERASE_IDENTITY: _nothing,
 }

@@ -29,6 +29,13 @@ WATCH_ROUTING = JobPolicy(LOW, timeout=300, retries=2, intervals=(60, 600))
 # One delivery attempt: its row says when the next one is due (lapor.domain.delivery).
 NOTIFY = JobPolicy(HIGH, timeout=60, retries=0, intervals=())
 SWEEP = JobPolicy(HIGH, timeout=300, retries=0, intervals=())
+# The daily backup (off unless LAPOR_BACKUP_DIR is set): a big installation takes a while;
+# a failed one is not retried (the next day's run is the retry, and the failure is logged).
+BACKUP = JobPolicy(LOW, timeout=3600, retries=0, intervals=())
+# The daily retention of reporters' personal data (lapor.services.privacy): batches, each its
+# own transaction, at most workers.privacy.PER_RUN complaints a run; not retried (once a day
+# per slot, workers.once): the next day's run carries on where a failed one stopped.
+RETENTION = JobPolicy(LOW, timeout=1800, retries=0, intervals=())
 DELIVER = "workers.notify.deliver"
 # A job that is still to run, or running: enqueueing the delivery again would be a repeat.
 WAITING = frozenset({"queued", "started", "deferred", "scheduled"})
@@ -82,3 +89,8 @@ def enqueue_routing_watch(settings: Settings) -> Job:
 def enqueue_retrain(settings: Settings) -> Job:
     """Queue a retraining of the routing model with the corrections collected so far."""
     return _enqueue(settings, RETRAIN, "workers.routing.retrain_model")
+
+
+def enqueue_retention(settings: Settings) -> Job:
+    """Queue a run of the retention policy (the cron schedule runs it daily anyway)."""
+    return _enqueue(settings, RETENTION, "workers.privacy.apply_retention")

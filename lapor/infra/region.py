@@ -176,6 +176,13 @@ def sla_document_for(region: str) -> dict:
     return _read_yaml(region_dir(region) / "sla.yaml")
 
 
+def privacy_document_for(region: str) -> dict:
+    """The region's privacy.yaml as parsed (the retention of reporters' personal data) until an
+    admin saves one; empty without the file (lapor.domain.privacy has the defaults)."""
+    path = region_dir(region) / "privacy.yaml"
+    return _read_yaml(path) if path.exists() else {}
+
+
 def routing_document_for(region: str) -> dict:
     """The region's routing.yaml as parsed: the label map until an admin saves one."""
     return _read_yaml(region_dir(region) / "routing.yaml")

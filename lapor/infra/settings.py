@@ -53,6 +53,8 @@ class Settings:
     map_tiles: str = DEFAULT_MAP_TILES
     map_attribution: str = DEFAULT_MAP_ATTRIBUTION
     my_complaints_hours: int = 24  # how long a "my complaints" link (/lacak/saya) is valid
+    backup_dir: Path | None = None  # the daily backup's directory; unset: no scheduled backup
+    backup_keep: int = 7  # how many scheduled archives to keep
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -125,6 +127,10 @@ class Settings:
             map_tiles=read("LAPOR_MAP_TILES", DEFAULT_MAP_TILES),
             map_attribution=read("LAPOR_MAP_ATTRIBUTION", DEFAULT_MAP_ATTRIBUTION),
             my_complaints_hours=_hours(read("LAPOR_MY_COMPLAINTS_HOURS", "24")),
+            backup_dir=Path(raw).expanduser().absolute()
+            if (raw := read("LAPOR_BACKUP_DIR"))
+            else None,
+            backup_keep=_backup_keep(read("LAPOR_BACKUP_KEEP", "7")),
         )
         return settings.with_overrides(overrides or {})
 
@@ -174,6 +180,12 @@ def _port(raw: str) -> int:
 def _hours(raw: str) -> int:
     if not raw.isdigit() or not 0 < int(raw) <= 24 * 30:
         raise SettingsError(f"LAPOR_MY_COMPLAINTS_HOURS harus 1 sampai 720 jam: {raw!r}")
+    return int(raw)
+
+
+def _backup_keep(raw: str) -> int:
+    if not raw.isdigit() or not 0 < int(raw) <= 365:
+        raise SettingsError(f"LAPOR_BACKUP_KEEP harus 1 sampai 365: {raw!r}")
     return int(raw)
 
 

@@ -32,7 +32,7 @@ from lapor.domain.reporter_key import follow_up_url
 from lapor.domain.timefmt import utcnow
 from lapor.infra import db
 from lapor.infra.region import gazetteer_for
-from lapor.services import receipt, reporter
+from lapor.services import privacy, receipt, reporter
 from lapor.services.filing import file_complaint
 from lapor.services.reporter import EitherProof, KeyProof, NotTheReporter
 from lapor.services.views import complaint_view, find_complaint, public_complaints
@@ -75,6 +75,13 @@ def _settings():
 @bp.get("/")
 def home():
     return render_template("home.html")
+
+
+@bp.get("/privasi")
+def privacy_policy():
+    """What is kept of a reporter, who sees it, for how long (the region's retention policy)."""
+    years = privacy.retention_in_force(_settings()).identity_years
+    return render_template("privacy.html", years=years)
 
 
 @bp.get("/lapor")
