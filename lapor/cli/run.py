@@ -1,7 +1,8 @@
 """`lapor run`: the whole system in one terminal, from the Procfile, on the embedded default.
 
-The embedded Redis starts first and stops last; honcho runs the Procfile's processes, relays
-their output, and stops them all when one exits or Ctrl-C is pressed.
+The embedded Redis starts first and stops last; the supervisor (lapor.cli.supervisor) runs the
+Procfile's processes with honcho's output, starts again one that exits on its own, and stops
+them all on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from pathlib import Path
 
 import click
 from honcho.environ import parse_procfile
-from honcho.manager import Manager
 
 from lapor.cli.bootstrap import initialise
+from lapor.cli.supervisor import Supervisor
 from lapor.domain.timefmt import utcnow
 from lapor.infra.embedded_redis import EmbeddedRedis
 from lapor.infra.settings import Settings
@@ -46,13 +47,10 @@ def run_system(settings: Settings, procfile: Path, host: str, port: int) -> int:
             server.start()
             env["LAPOR_REDIS_URL"] = server.url
             click.echo(f"Redis tertanam berjalan di {server.url}")
-        manager = Manager()
-        for name, command in processes.items():
-            manager.add_process(name, command, env=env, cwd=str(procfile.parent))
+        supervisor = Supervisor(processes, env, cwd=str(procfile.parent))
         url = f"http://{host}:{port}"
         threading.Thread(target=_announce_when_ready, args=(url,), daemon=True).start()
-        manager.loop()
-        return manager.returncode or 0
+        return supervisor.run()
     finally:
         if server is not None:
             server.stop()

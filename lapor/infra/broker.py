@@ -4,11 +4,36 @@ from __future__ import annotations
 
 import redis
 from flask import Flask, current_app
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from lapor.infra import embedded_redis
 from lapor.infra.settings import Settings
 
 _clients: dict[str, redis.Redis] = {}
+_riding_out = False  # this process's clients retry through a restart (else redis-py's default)
+
+# A worker waits out a Redis restart: each command that meets a refused or dropped connection
+# is tried again, 0.5 s, 1 s, 2 s, 4 s, then every 5 s, for about a minute in all, before the
+# error reaches RQ (whose worker quits on it). A web request keeps redis-py's default (about a
+# second of retries): a citizen should get an answer, not a thread held for a minute.
+OUTAGE_BACKOFF_CAP = 5.0
+OUTAGE_RETRIES = 15
+
+
+def outage_retry() -> Retry:
+    """The retry policy of a process that should ride out a Redis restart (about 60 s)."""
+    return Retry(ExponentialBackoff(cap=OUTAGE_BACKOFF_CAP, base=0.25), retries=OUTAGE_RETRIES)
+
+
+def ride_out_outages(connection: redis.Redis) -> None:
+    """Make this connection, and every client this process makes from now on, retry through a
+    Redis restart (a worker and the work-horses it forks)."""
+    global _riding_out
+    _riding_out = True
+    connection.set_retry(outage_retry())
+    for client in _clients.values():
+        client.set_retry(outage_retry())
 
 
 def redis_url(settings: Settings) -> str:
@@ -21,8 +46,9 @@ def connect(settings: Settings) -> redis.Redis:
     url = redis_url(settings)
     client = _clients.get(url)
     if client is None:
+        options = {"retry": outage_retry()} if _riding_out else {}
         client = _clients[url] = redis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
+            url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30, **options
         )
     return client
 

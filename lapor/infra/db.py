@@ -42,10 +42,23 @@ def _create_engine(url: str) -> sa.Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_size=5, max_overflow=10)
+    engine = create_engine(
+        url, pool_size=5, max_overflow=10, connect_args=_server_connect_args(url)
+    )
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine
+
+
+# A server that does not answer at all (a host down, a network cut) fails a new connection
+# after this long instead of holding a web thread for the system's TCP timeout (minutes).
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def _server_connect_args(url: str) -> dict:
+    if "connect_timeout" in sa.make_url(url).query:
+        return {}  # the URL says how long
+    return {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
 
 
 # A pooled connection that was used this recently is trusted without a round trip; one idle

@@ -7,7 +7,7 @@ import logging
 
 import redis
 import sqlalchemy.exc
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
@@ -43,6 +43,17 @@ def _respond(status: int):
         text = messages.error_message(code, message, language)
         return jsonify({"error": {"code": code, "message": text, "fields": {}}}), status
     return _error_page(status, message), status
+
+
+# A restart of the database or Redis takes seconds: a client that honours Retry-After (an
+# Open311 integrator, the bot, a script) tries again then rather than at once.
+RETRY_AFTER_SECONDS = 5
+
+
+def _unavailable():
+    response = make_response(_respond(503))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _page_texts(status: int) -> tuple[str, str]:
@@ -111,8 +122,20 @@ def init_app(app: Flask) -> None:
         return _respond(error.code or 500)
 
     @app.errorhandler(sqlalchemy.exc.OperationalError)
-    def _database_down(error: sqlalchemy.exc.OperationalError):
-        # A lost database connection is the service's trouble, not the client's: 503, and
-        # the transaction was rolled back, so nothing is half-written.
+    @app.errorhandler(sqlalchemy.exc.InterfaceError)
+    @app.errorhandler(sqlalchemy.exc.TimeoutError)
+    def _database_down(error: sqlalchemy.exc.SQLAlchemyError):
+        # A lost or unreachable database (a restart, a failover, every pooled connection busy)
+        # is the service's trouble, not the client's: 503, and the transaction was rolled back,
+        # so nothing is half-written. The pool replaces its dropped connections, so the next
+        # request after the database is back succeeds without a restart.
         log.error("database unavailable: %s", error)
-        return _respond(503)
+        return _unavailable()
+
+    @app.errorhandler(redis.ConnectionError)
+    @app.errorhandler(redis.TimeoutError)
+    def _redis_down(error: redis.RedisError):
+        # Redis restarting: what needs it cannot be done just now (what matters is in the
+        # database, and deliveries wait on their rows).
+        log.error("redis unavailable: %s", error)
+        return _unavailable()
