@@ -18,8 +18,11 @@ ADMIN_URL = os.environ.get("LAPOR_BENCH_DATABASE_URL", "postgresql://postgres@12
 def scratch_database(prefix: str = "lapor_bench", admin_url: str = ADMIN_URL) -> Iterator[str]:
     """The URL of a new, empty database on the bench server (the one `admin_url` names);
     dropped afterwards, once Lapor's pooled connections to it are closed."""
+    # No pool: a connection kept open would be dead after a server restart (bench/chaos.py).
     admin = sa.create_engine(
-        sa.make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+        sa.make_url(admin_url).set(drivername="postgresql+psycopg"),
+        isolation_level="AUTOCOMMIT",
+        poolclass=sa.pool.NullPool,
     )
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with admin.connect() as connection:

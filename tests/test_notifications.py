@@ -73,6 +73,11 @@ def test_the_opd_and_the_reporter_hear_of_a_complaint_by_email_and_telegram(wire
     receipt, routed = [m for m in smtp.messages if m["X-Rcpt-To"] == "siti@example.id"]
     assert "Diterima" in receipt["Subject"] and "Diteruskan ke OPD" in routed["Subject"]
     assert f"/lacak/{code[:5]}-{code[5:]}" in receipt.get_content()
+    # Each email's Message-ID is its row's: a second attempt after a kill is the same message.
+    email_ids = {n.id for n in rows if n.channel == "email"}
+    assert {m["Message-ID"] for m in smtp.messages} == {
+        f"<notification-{i}.lapor@{wired.smtp_from.rpartition('@')[2]}>" for i in email_ids
+    }
     [chat] = telegram.sent()
     assert chat["chat_id"] == str(CHAT_DISHUB)
     assert "Pengaduan baru untuk Dishub" in chat["text"]

@@ -26,7 +26,7 @@ def deliver(notification_id: int) -> str:
         subject, body = notification.subject, _body(settings, session, notification)
         markup = _telegram_buttons(session, notification)
     try:
-        _send(settings, channel, address, subject, body, markup)
+        _send(settings, notification_id, channel, address, subject, body, markup)
     except delivery.DeliveryError as error:
         deliveries.finish(settings, notification_id, utcnow(), str(error))
         return "failed"
@@ -64,6 +64,7 @@ def _telegram_buttons(session, notification: Notification) -> dict | None:
 
 def _send(
     settings: Settings,
+    notification_id: int,
     channel: str,
     address: str | None,
     subject: str,
@@ -75,6 +76,6 @@ def _send(
     if channel == "telegram":
         delivery.send_telegram(settings, address, body, markup)
     elif channel == "email":
-        delivery.send_email(settings, address, subject, body)
+        delivery.send_email(settings, address, subject, body, notification_id)
     else:
         raise delivery.DeliveryError(f"kanal tidak dikenal: {channel}")

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
 from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, create_engine
 
@@ -167,8 +167,15 @@ def get_session() -> Session:
 
 def _close_request_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.close()
+    except (OperationalError, InterfaceError):
+        # The server went away mid-request (a restart): the rollback inside close() cannot
+        # reach it. The response (a 503) is already made; drop the dead connection from the
+        # pool instead of turning that answer into a 500.
+        session.invalidate()
 
 
 # The console's queue indexes on the deadline expression, made by migration 0010 (PostgreSQL).

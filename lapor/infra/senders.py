@@ -39,18 +39,25 @@ def send_telegram(
         raise DeliveryError(f"Telegram: {answer.get('description', response.status_code)}")
 
 
-def send_email(settings: Settings, to: str, subject: str, body: str) -> None:
+def send_email(
+    settings: Settings, to: str, subject: str, body: str, notification_id: int | None = None
+) -> None:
     """One plain-text email through the configured SMTP server."""
     if not settings.smtp_host:
         raise DeliveryError("LAPOR_SMTP_HOST tidak diatur")
+    # The EHLO name: the sender's domain. Left to smtplib it is socket.getfqdn(), a reverse
+    # DNS lookup that took a second per message where DNS is slow.
+    helo = settings.smtp_from.rpartition("@")[2] or "localhost"
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = to
     message["Subject"] = subject
+    if notification_id is not None:
+        # One Message-ID per notification row: if a worker dies after the server took the
+        # message but before the row says so, the second attempt is the same message, which
+        # mail servers and clients show once.
+        message["Message-ID"] = f"<notification-{notification_id}.lapor@{helo}>"
     message.set_content(body)
-    # The EHLO name: the sender's domain. Left to smtplib it is socket.getfqdn(), a reverse
-    # DNS lookup that took a second per message where DNS is slow.
-    helo = settings.smtp_from.rpartition("@")[2] or "localhost"
     try:
         if settings.smtp_security == "ssl":
             client = smtplib.SMTP_SSL(
