@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-slow test-all install lint clean
+.PHONY: run test test-slow test-all fuzz install lint clean
 
 run: $(STAMP)
 	$(BIN)/lapor run
@@ -14,7 +14,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "slow and not fuzz" $(PYTEST_ARGS)
+
+# The long fuzz (tests/test_fuzz.py): schemathesis, 500 requests per API operation, and
+# hypothesis on the reporter's forms and the staff console; a few minutes.
+fuzz: $(STAMP)
+	$(BIN)/python -m pytest -m fuzz $(PYTEST_ARGS)
 
 test-all: test test-slow
 

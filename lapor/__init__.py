@@ -48,7 +48,10 @@ def create_app(config: Settings | Mapping[str, object] | None = None) -> Flask:
         templating,
     )
     from lapor.web import citizen as web
+    from lapor.web.converters import RowId
 
+    # Before any blueprint: their `<int:…>` routes are built with the converter in the map.
+    app.url_map.converters["int"] = RowId
     db.init_app(app)
     broker.init_app(app)
     errors.init_app(app)

@@ -17,11 +17,17 @@ CHECKS = (status_code_conformance, content_type_conformance, response_schema_con
 
 
 def drive(
-    schema, cases_for: Callable, *, examples: int, headers: dict | None = None
+    schema,
+    cases_for: Callable,
+    *,
+    examples: int,
+    headers: dict | None = None,
+    also: Callable | None = None,
 ) -> list[tuple[str, str, int]]:
     """`examples` cases of each operation from `cases_for(operation)`, reads first (an action
     may move what the reads find): none answers 500, none 401 when `headers` carry a token,
-    each answer as the document says. The (method, path, status) of every case."""
+    each answer as the document says (and as `also(case, response)` checks). The (method,
+    path, status) of every case."""
     tried: list[tuple[str, str, int]] = []
     operations = [result.ok() for result in schema.get_all_operations()]
     for operation in sorted(operations, key=lambda o: (o.method.upper() != "GET", o.path)):
@@ -34,6 +40,8 @@ def drive(
             if headers:
                 assert response.status_code != 401, (case.method, case.path, response.text)
             case.validate_response(response, checks=CHECKS)
+            if also:
+                also(case, response)
             tried.append((case.method, case.path, response.status_code))
 
         keeps_promise()

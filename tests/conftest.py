@@ -7,6 +7,8 @@ import csv
 import os
 import random
 import shutil
+import signal
+import socket
 import threading
 import uuid
 from collections import defaultdict
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -34,6 +37,25 @@ PG_URL = os.environ.get("LAPOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.
 REDIS_URL = os.environ.get("LAPOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SAMPLE_PER_LABEL = 60
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "fuzz: the long fuzz, hundreds of generated requests per operation (also marked slow);"
+        " `make fuzz` (and .ci/run) runs it, `make test-slow` leaves it out",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_kept() -> Iterator[None]:
+    """A test that runs an RQ worker in this process (support.work) is left with the worker's
+    SIGINT and SIGTERM handlers; pytest's go back, so Ctrl-C or a CI timeout still stops the
+    run instead of failing whichever test is running."""
+    held = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for number, handler in held.items():
+        signal.signal(number, handler)
 
 
 @dataclass
@@ -107,13 +129,80 @@ def _with_driver(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
+# Every test empties its Redis database (FLUSHDB). Two test sessions on one database would
+# empty each other's mid-test (a job's result gone between the worker and the assert), so a
+# session claims its database with this key and keeps it through every flush.
+CLAIM_KEY = "lapor-test:session"
+CLAIM_SECONDS = 600  # renewed by every test; a killed session's claim lapses by itself
+SESSION_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 @pytest.fixture(scope="session")
-def real_redis() -> str:
+def real_redis() -> Iterator[str]:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except (redis.RedisError, OSError) as exc:
         _unavailable("Redis", exc)
-    return REDIS_URL
+    url = _claimed_database(REDIS_URL)
+    yield url
+    _release(url)
+
+
+def _claimed_database(url: str) -> str:
+    """This session's own Redis database: the one asked for, or (when none was asked for)
+    the first free one counting down from 15."""
+    if "LAPOR_TEST_REDIS_URL" in os.environ:
+        candidates = [url]
+    else:
+        candidates = [_with_db(url, n) for n in range(15, -1, -1)]
+    for candidate in candidates:
+        if _claim(candidate):
+            return candidate
+    owner = (redis.Redis.from_url(url).get(CLAIM_KEY) or b"").decode()
+    pytest.fail(
+        f"Redis {url} is in use by another test session ({owner}); "
+        "set LAPOR_TEST_REDIS_URL to a database of your own"
+    )
+
+
+def _with_db(url: str, number: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{number}", parts.query, parts.fragment))
+
+
+def _claim(url: str) -> bool:
+    """Take the database for this session if it is free or its owner's process is gone."""
+    connection = redis.Redis.from_url(url)
+    if connection.set(CLAIM_KEY, SESSION_ID, nx=True, ex=CLAIM_SECONDS):
+        return True
+    owner = (connection.get(CLAIM_KEY) or b"").decode()
+    if owner == SESSION_ID or _owner_is_gone(owner):
+        connection.set(CLAIM_KEY, SESSION_ID, ex=CLAIM_SECONDS)
+        return True
+    return False
+
+
+def _owner_is_gone(owner: str) -> bool:
+    """A claim left by a process of this machine that no longer runs (killed mid-run)."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    return not Path(f"/proc/{pid}").exists()
+
+
+def _release(url: str) -> None:
+    connection = redis.Redis.from_url(url)
+    if connection.get(CLAIM_KEY) == SESSION_ID.encode():
+        connection.delete(CLAIM_KEY)
+
+
+def _empty_redis(url: str) -> None:
+    """FLUSHDB and the session's claim again in one transaction: no moment unclaimed."""
+    with redis.Redis.from_url(url).pipeline(transaction=True) as pipeline:
+        pipeline.flushdb()
+        pipeline.set(CLAIM_KEY, SESSION_ID, ex=CLAIM_SECONDS)
+        pipeline.execute()
 
 
 @pytest.fixture(scope="session", params=["embedded", "services"])
@@ -141,7 +230,7 @@ def settings(backend: Backend, tmp_path: Path) -> Iterator[Settings]:
         database_url = backend.database_url
         _truncate(database_url)
         _seed(database_url)
-    redis.Redis.from_url(backend.redis_url).flushdb()
+    _empty_redis(backend.redis_url)
     directory.agencies.clear()
     yield Settings(
         env="test",

@@ -531,3 +531,20 @@ def test_the_action_form_has_no_default_action(client, world, settings):
     with Session(db.engine_for(settings.database_url)) as session:
         complaint = session.exec(select(Complaint).where(Complaint.tracking_code == code)).one()
     assert complaint.status == "routed"
+
+
+def test_what_the_fuzz_found_in_the_console_is_refused_or_ignored_not_a_500(client, world):
+    """Found by tests/test_fuzz.py: a query name that url_for takes for itself (format, with
+    the CSV link; _scheme; endpoint), a row id past any key, a digit int() cannot read."""
+    sign_in(client, "super")
+    for query in ("format=&status=all", "_scheme=ftp&status=all", "endpoint=x&status=all"):
+        page = client.get(f"/petugas/?{query}")
+        assert page.status_code == 200, query
+        link = re.search(r'href="([^"]+)">Unduh CSV<', page.text).group(1).replace("&amp;", "&")
+        assert link.startswith("/petugas/?") and "format=csv" in link and "status=all" in link
+        assert client.get(f"/petugas/dasbor?{query}").status_code == 200, query
+    assert "page=2" in client.get("/petugas/?_external=1&page=1&per_page=1").text
+    assert client.get(f"/petugas/pemberitahuan/{2**31}").status_code == 404
+    assert client.post(f"/petugas/templat/{10**22}/hapus").status_code == 404
+    read = client.post("/petugas/pemberitahuan/baca", data={"id": ["²", "12"]})
+    assert read.status_code == 303

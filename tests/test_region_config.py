@@ -237,7 +237,9 @@ def test_another_process_sees_a_change_within_seconds(settings):
     finally:
         watcher.kill()
         watcher.wait()
-    assert waited <= CHECK_SECONDS + 1.5
+    # The watcher looks every 50 ms; the slack is for a loaded machine (two cores, shared),
+    # where a process may wait seconds for the CPU. A change never seen fails at 20 s.
+    assert waited <= CHECK_SECONDS + 5
 
 
 def test_a_change_while_complaints_are_filed_loses_nothing(settings):

@@ -482,3 +482,18 @@ def test_a_late_reopen_is_refused_whatever_the_reason(app, settings):
         data={"csrf_token": token, "reason": "Masih rusak parah sampai sekarang"},
     )
     assert late.status_code == 422 and "sudah lewat" in late.get_data(as_text=True)
+
+
+def test_reopening_what_is_not_resolved_says_so_whatever_the_reason(app, settings):
+    """Found by tests/test_fuzz.py: a short reason on a complaint that cannot be reopened was
+    a 422 whose message sat in the reopen form, which that page does not show."""
+    reporter = app.test_client()
+    code, _ = file_on_web(reporter)
+    for reason in ("", "Masih rusak parah sampai sekarang"):
+        refused = reporter.post(
+            f"/lacak/{code}/buka-kembali", data={"csrf_token": csrf(reporter), "reason": reason}
+        )
+        assert refused.status_code == 422
+        alert = re.search(r'class="alert" role="alert">([^<]+)<', refused.text)
+        assert alert and "tidak dapat dilakukan" in alert.group(1), refused.text
+    assert stored(settings, code).status == ComplaintStatus.RECEIVED

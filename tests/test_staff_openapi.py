@@ -45,6 +45,10 @@ def app(settings):
 
 @pytest.fixture
 def officer(settings) -> dict:
+    return officer_world(settings)
+
+
+def officer_world(settings) -> dict:
     """An officer of PUPR with a token, three complaints of PUPR (two alike, one with a staff
     note and a reporter), one of another OPD, and the in-app notices routing wrote."""
     with Session(db.engine_for(settings.database_url)) as session:
@@ -214,7 +218,7 @@ def test_every_field_the_staff_api_answers_with_is_documented(client, officer):
     assert len(seen) == len(calls)
 
 
-def _realistic(operation, document: dict, officer: dict):
+def realistic_cases(operation, document: dict, officer: dict):
     """The operation's generated requests, many of them naming the officer's real complaints
     and notices (random codes would never hit one) or sending the document's own examples of
     the body (random bodies would hardly ever make an action that the rules allow)."""
@@ -256,7 +260,7 @@ def test_the_staff_api_keeps_its_promises_to_any_client(app, officer):
     document = _document(app.test_client())
     tried = drive(
         schema,
-        lambda operation: _realistic(operation, document, officer),
+        lambda operation: realistic_cases(operation, document, officer),
         examples=25,
         headers=officer["headers"],
     )

@@ -11,7 +11,7 @@ from lapor.domain.deadlines import Deadlines
 from lapor.domain.errors import DomainError, FieldProblem, ValidationFailed
 from lapor.domain.notices import Notices
 from lapor.domain.text import clean_text
-from models import Complaint, ComplaintStatus, Feedback
+from models import ActorKind, Complaint, ComplaintStatus, Feedback
 
 MAX_COMMENT = 1000
 MIN_REASON = 10  # a few words: the OPD must learn what is still wrong
@@ -88,6 +88,9 @@ def reopen(
         raise DomainError(
             "Batas waktu untuk membuka kembali pengaduan ini sudah lewat.", code="reopen_expired"
         )
+    # The status before the reason: a reason problem on a complaint that cannot be reopened
+    # would point at a form its page does not show.
+    workflow.next_status(complaint.status, workflow.Action.REOPEN, ActorKind.REPORTER)
     reason = clean_text(reason, multiline=True)
     if len(reason) < MIN_REASON:
         raise ValidationFailed(

@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import io
 from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -89,13 +90,21 @@ def queue():
         agency=session.get(Agency, me().agency_id) if me().agency_id else None,
         bulk_actions=_bulk_actions(),
         page_url=_page_url,
+        csv_url=_this_list("console.queue", format="csv"),
     ), (400 if problems else 200)
 
 
 def _page_url(page: int) -> str:
     """This list's address on another page, every filter kept."""
-    args = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
-    return url_for("console.queue", **args, page=page)
+    return _this_list("console.queue", drop=("lang",), page=page)
+
+
+def _this_list(endpoint: str, *, drop: tuple[str, ...] = (), **changes) -> str:
+    """This request's query string (every value of a repeated name) on `endpoint`, with
+    `changes` made. Not url_for(**request.args): a name that url_for takes for itself
+    (endpoint, _scheme, …) or one of `changes` in the query string would make it fail."""
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k not in (*drop, *changes)]
+    return f"{url_for(endpoint)}?{urlencode([*kept, *changes.items()])}"
 
 
 def _queue_csv(results: worklist.Results, now: datetime) -> Response:
@@ -534,6 +543,7 @@ def dashboard():
         chart=_chart(stats),
         trend=_trend(weeks),
         period_args=_period_args(),
+        csv_url=_this_list("console.dashboard", format="csv"),
         back=url_for("console.dashboard", **_period_args(with_opd=True), _anchor="escalations"),
         routing_watch=routing_monitor.status(session, settings),
         may_lift=current_user.role == Role.ADMIN,
@@ -752,7 +762,7 @@ def open_notice(notice_id: int):
 @roles_required(*ALL_STAFF)
 def read_notices():
     settings = current_app.extensions["lapor.settings"]
-    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+    ids = [int(i) for i in request.form.getlist("id") if i.isascii() and i.isdigit()]
     everything = request.form.get("semua") == "1"
     marked = inbox.mark_read(settings, me(), now=utcnow(), ids=ids, everything=everything)
     flash(
