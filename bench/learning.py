@@ -24,7 +24,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -143,7 +143,13 @@ def replay(
             # The weekly retrain: the initial data plus every complaint verified so far.
             current, trained_on = routing_model.train(initial + verified, now=start), len(verified)
         still, learning = route(frozen, batch), route(current, batch)
-        new = [e for e, auto in zip(batch, learning.auto, strict=True) if not auto]
+        # What a verifier decided is a correction: taught from, not part of the threshold's
+        # period (as lapor.routing.service marks people's decisions).
+        new = [
+            replace(e, correction=True)
+            for e, auto in zip(batch, learning.auto, strict=True)
+            if not auto
+        ]
         verified += new
         truth += [e.label for e in batch]
         decisions["frozen"].append(still)

@@ -250,8 +250,8 @@ def test_people_s_routing_decisions_become_training_examples(session, store):
     row = session.exec(select(RoutingExample)).one()
     assert (row.agency_code, row.source, row.text) == ("PUPR", "verify", "Jalan berlubang besar")
     examples = service.corrections(session, LabelMap.for_region("kalteng"))
-    assert [(e.text, e.label) for e in examples] == [
-        ("Jalan berlubang besar", "Dinas Sumber Daya Air dan Bina Marga")
+    assert [(e.text, e.label, e.correction) for e in examples] == [
+        ("Jalan berlubang besar", "Dinas Sumber Daya Air dan Bina Marga", True)
     ]
 
 

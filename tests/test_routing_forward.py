@@ -91,6 +91,18 @@ def test_recent_split_leaves_out_repeats_of_earlier_texts():
     assert recent_split(["", *times[1:]], None, 0.2, 1) is None
 
 
+def test_the_recent_period_is_made_of_ordinary_rows_never_of_corrections():
+    # Ten ordinary rows, then five corrections made later (a verifier's decisions on the
+    # complaints the model was unsure of): a threshold chosen on those would climb.
+    times = [f"2024-01-{d:02d}" for d in range(1, 16)]
+    ordinary = [True] * 10 + [False] * 5
+    earlier, later = recent_split(times, None, share=0.2, minimum=1, ordinary=ordinary)
+    assert later.tolist() == [8, 9]
+    assert earlier.tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14]
+    everything = recent_split(times, None, share=0.2, minimum=1)
+    assert everything[1].tolist() == [12, 13, 14]
+
+
 def test_recency_weights_halve_with_each_half_life():
     weights = recency_weights(["2024-01-01", "2024-01-31 10:00:00", "2024-03-01"], 30)
     assert np.allclose(weights, [0.5**2, 0.5 ** (30 / 30), 1.0])

@@ -30,6 +30,9 @@ class Example:
     text: str
     label: str
     submitted_at: str = ""
+    # A person's routing decision on a complaint the model was unsure of or got wrong: taught
+    # from, but not part of the period the threshold is chosen on (estimator.recent_split).
+    correction: bool = False
 
 
 def routing_label(agency: str) -> str:

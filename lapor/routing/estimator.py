@@ -41,18 +41,24 @@ def recency_weights(times, half_life_days: float | None) -> np.ndarray | None:
 
 
 def recent_split(
-    times, groups=None, share: float = 0.1, minimum: int = 50
+    times, groups=None, share: float = 0.1, minimum: int = 50, ordinary=None
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """(earlier, later) row indices: `later` is the latest `share` of the rows by time, minus
-    texts (groups) that also occur earlier. None without a time for every row or too few rows."""
+    """(earlier, later) row indices: `later` is the latest `share` of the ordinary rows by time,
+    minus texts (groups) that also occur earlier; every other row is earlier. None without a
+    time for every row or too few rows. `ordinary` (a boolean per row, default all) leaves out
+    of `later` the rows that are not what the model will meet: people's corrections are the
+    complaints it was unsure of or got wrong, and a threshold chosen on them would climb."""
     times = np.asarray(times, dtype=str)
     if len(times) == 0 or (times == "").any():
         return None
-    order = np.argsort(times, kind="stable")
+    ordinary = np.ones(len(times), bool) if ordinary is None else np.asarray(ordinary, bool)
+    candidates = np.flatnonzero(ordinary)
+    order = candidates[np.argsort(times[candidates], kind="stable")]
     cut = len(order) - max(int(len(order) * share), minimum)
     if cut < minimum:
         return None
-    earlier, later = np.sort(order[:cut]), np.sort(order[cut:])
+    earlier = np.sort(np.concatenate([order[:cut], np.flatnonzero(~ordinary)]))
+    later = np.sort(order[cut:])
     if groups is not None:
         groups = np.asarray(groups)
         later = later[~np.isin(groups[later], groups[earlier])]
@@ -82,14 +88,15 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
         # tol 0.1 instead of 1e-4: the same predictions on the shipped data, a third faster.
         return LinearSVC(C=self.C, class_weight=self.class_weight, tol=self.tol)
 
-    def fit(self, X, y, groups=None, times=None, progress=None):
+    def fit(self, X, y, groups=None, times=None, progress=None, ordinary=None):
         """Fit; calibrate on the most recent rows when `times` are given, else on grouped
         random folds. Rows of one group never sit on both sides of a calibration split.
-        `progress` (a callable taking a message) hears of each of the two stages."""
+        `progress` (a callable taking a message) hears of each of the two stages; `ordinary`
+        marks the rows the most recent period may be made of (recent_split)."""
         progress = progress or (lambda _message: None)
         y = np.asarray(y)
         times = None if times is None else np.asarray(times, dtype=str)
-        split = None if times is None else recent_split(times, groups, self.recent)
+        split = None if times is None else recent_split(times, groups, self.recent, 50, ordinary)
         # Fewer than three labels earlier: a binary SVM's scores would not fit; use folds.
         if split is not None and len(np.unique(y[split[0]])) >= 3:
             earlier, later = split

@@ -237,6 +237,7 @@ def fit(
         groups=duplicate_groups(examples),
         times=[e.submitted_at for e in examples],
         progress=progress,
+        ordinary=[not e.correction for e in examples],
     )
     return pipeline
 
@@ -273,8 +274,9 @@ def held_out_description(
     times = sorted(examples[i].submitted_at for i in index)
     return {
         "method": (
-            f"most recent {classifier.recent:.0%} of the training rows (repeats of earlier "
-            "texts left out), predicted by a model fitted on the earlier rows"
+            f"most recent {classifier.recent:.0%} of the training rows that are not people's "
+            "corrections (repeats of earlier texts left out), predicted by a model fitted on "
+            "the earlier rows and the corrections"
         ),
         "from": times[0],
         "to": times[-1],

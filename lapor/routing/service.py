@@ -66,7 +66,7 @@ def corrections(session: Session, labels: LabelMap, up_to_id: int | None = None)
     if up_to_id is not None:
         query = query.where(RoutingExample.id <= up_to_id)
     return [
-        Example(row.text, labels.label_for(row.agency_code), row.created_at.isoformat())
+        Example(row.text, labels.label_for(row.agency_code), row.created_at.isoformat(), True)
         for row in session.exec(query)
     ]
 
