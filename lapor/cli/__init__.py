@@ -7,7 +7,7 @@ import itertools
 import json
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from lapor import create_app
 from lapor.cli.backup import backup_command, restore_command
 from lapor.cli.bootstrap import initialise
+from lapor.cli.options import parse_now
 from lapor.cli.privacy import privacy_group
 from lapor.cli.run import CommandError, run_system
 from lapor.domain import tracking
@@ -416,7 +417,7 @@ def sla_sweep(now_text: str | None, batch: int, as_json: bool) -> None:
     from lapor.services import sweep as sla
 
     settings = _settings()
-    now = _parse_now(now_text, settings) if now_text else utcnow()
+    now = parse_now(now_text, settings) if now_text else utcnow()
     result = sla.sweep(settings, now, batch=batch)
     summary = {
         "now": now.isoformat(),
@@ -431,16 +432,6 @@ def sla_sweep(now_text: str | None, batch: int, as_json: bool) -> None:
         f"Sapuan pada {human(now, settings.tz)}: {result.looked_at} pengaduan diperiksa; "
         f"{done or 'tidak ada tindakan'}."
     )
-
-
-def _parse_now(text: str, settings: Settings) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise CommandError(f"Waktu tidak valid: {text!r} (contoh: 2026-12-01T09:00)") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=settings.tz)
-    return moment.astimezone(UTC)
 
 
 @sla_group.command("show")

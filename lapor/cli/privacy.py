@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from lapor.cli.options import parse_now
 from lapor.cli.run import CommandError
 from lapor.domain import tracking
 from lapor.domain.errors import DomainError
@@ -121,7 +121,7 @@ def privacy_apply(now_text: str | None, batch: int, enqueue: bool) -> None:
         job = jobs.enqueue_retention(settings)
         click.echo(f"Job {job.id} masuk antrean {job.origin}.")
         return
-    now = _parse_now(now_text, settings) if now_text else utcnow()
+    now = parse_now(now_text, settings) if now_text else utcnow()
     try:
         run = privacy.apply_retention(settings, now=now, batch=batch)
     except DomainError as error:
@@ -131,13 +131,3 @@ def privacy_apply(now_text: str | None, batch: int, enqueue: bool) -> None:
         f" {run.complaints} pengaduan dianonimkan, {run.reporters} identitas dan "
         f"{run.attachments} lampiran dihapus."
     )
-
-
-def _parse_now(text: str, settings: Settings) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise CommandError(f"Waktu tidak valid: {text!r} (contoh: 2026-12-01T09:00)") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=settings.tz)
-    return moment.astimezone(UTC)
