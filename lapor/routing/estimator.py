@@ -13,6 +13,7 @@ Prediction is one sparse product and a softmax.
 from __future__ import annotations
 
 import numpy as np
+from joblib import Parallel, delayed
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -97,20 +98,21 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         times = None if times is None else np.asarray(times, dtype=str)
         split = None if times is None else recent_split(times, groups, self.recent, 50, ordinary)
-        # Fewer than three labels earlier: a binary SVM's scores would not fit; use folds.
-        if split is not None and len(np.unique(y[split[0]])) >= 3:
-            earlier, later = split
-            progress(f"melatih model kalibrasi pada {len(earlier)} contoh terdahulu")
-            weights = recency_weights(times[earlier], self.half_life_days)
-            svm = self._svm().fit(X[earlier], y[earlier], sample_weight=weights)
-            held_decision = svm.decision_function(X[later])
-            held_out, held_classes = later, np.unique(y[earlier])
+        weights = None if times is None else recency_weights(times, self.half_life_days)
+        recent = split is not None and len(np.unique(y[split[0]])) >= 3
+        progress(f"melatih model akhir pada {len(y)} contoh")
+        if recent:
+            progress(f"melatih model kalibrasi pada {len(split[0])} contoh terdahulu")
         else:
             progress(f"melatih {self.folds} model lipatan untuk kalibrasi")
-            held_decision, held_out, held_classes = self._out_of_fold(X, y, groups)
-        progress(f"melatih model akhir pada {len(y)} contoh")
-        weights = None if times is None else recency_weights(times, self.half_life_days)
-        self.svm_ = self._svm().fit(X, y, sample_weight=weights)
+        # The final SVM and the calibration are independent fits: on two cores, in two
+        # processes (joblib, as scikit-learn parallelises), they take the time of one.
+        self.svm_, (held_decision, held_out, held_classes) = Parallel(n_jobs=2)(
+            [
+                delayed(self._svm().fit)(X, y, sample_weight=weights),
+                delayed(self._calibration)(X, y, groups, times, split if recent else None),
+            ]
+        )
         self.classes_ = self.svm_.classes_
         # A label absent from the earlier rows gets no score there: it cannot be predicted.
         full = np.full((len(held_out), len(self.classes_)), -1e3)
@@ -125,6 +127,16 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
         # Column-major weights make the sparse-times-dense product avoid a copy per call.
         self.weights_ = np.ascontiguousarray(self.coef_.T)
         return self
+
+    def _calibration(self, X, y, groups, times, split):
+        """Held-out decision values, their rows and the labels they cover: the most recent
+        period (`split`) predicted by an SVM fitted on the earlier rows, else grouped folds."""
+        if split is None:
+            return self._out_of_fold(X, y, groups)
+        earlier, later = split
+        weights = recency_weights(times[earlier], self.half_life_days)
+        svm = self._svm().fit(X[earlier], y[earlier], sample_weight=weights)
+        return svm.decision_function(X[later]), later, np.unique(y[earlier])
 
     def _out_of_fold(self, X, y, groups):
         """Decision values of every row from grouped random fold models."""
