@@ -21,7 +21,7 @@ from lapor.infra.storage import AttachmentStore
 from lapor.services import changes
 from lapor.services.changes import Editor
 from lapor.services.effects import effects
-from lapor.services.views import complaint_view, find_complaint
+from lapor.services.views import complaint_view, find_complaint, full_location
 from models import (
     Agency,
     Attachment,
@@ -281,13 +281,7 @@ def _complaint_copy(settings: Settings, session: Session, complaint: Complaint) 
         ),
         "title": complaint.title,
         "text": complaint.text,
-        "location": {
-            "regency": complaint.regency,
-            "district": complaint.district,
-            "address": complaint.address,
-            "lat": complaint.lat,
-            "lon": complaint.lon,
-        },
+        "location": full_location(complaint),
         "agency": agency.name if agency else None,
         "timeline": view["timeline"],
         "ratings": [

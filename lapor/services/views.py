@@ -269,13 +269,7 @@ def _internal_view(
         "status_label": STATUS_LABELS[complaint.status],
         "title": complaint.title,
         "text": complaint.text,
-        "location": {
-            "regency": complaint.regency,
-            "district": complaint.district,
-            "address": complaint.address,
-            "lat": complaint.lat,
-            "lon": complaint.lon,
-        },
+        "location": full_location(complaint),
         "channel": complaint.channel.value,
         "anonymous": complaint.anonymous,
         "confidential": complaint.confidential,
@@ -394,4 +388,15 @@ def operator_view(session: Session, complaint: Complaint, tz: ZoneInfo) -> dict:
             }
             for e in history(session, complaint)
         ],
+    }
+
+
+def full_location(complaint: Complaint) -> dict:
+    """Where the complaint is, every field: for staff and for the reporter's own data."""
+    return {
+        "regency": complaint.regency,
+        "district": complaint.district,
+        "address": complaint.address,
+        "lat": complaint.lat,
+        "lon": complaint.lon,
     }
