@@ -4,6 +4,7 @@ pages, role scoping, and bulk actions, in the console and the staff API alike.""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
@@ -21,6 +22,7 @@ from support import STAFF_PASSWORD, act_on, route_to, signed_in
 
 PASSWORD = STAFF_PASSWORD
 NOW = datetime.now(UTC)
+WIB = ZoneInfo("Asia/Jakarta")
 USERS = {
     "dishub": (Role.OFFICER, "DISHUB"),
     "pupr": (Role.OFFICER, "PUPR"),
@@ -161,9 +163,10 @@ def test_filters_narrow_the_list(settings, client, world):
     assert look(status="received") == {codes["doubt"], codes["doubt2"], telegram}
     assert look(status="routed,received", agency="PUPR") == {codes["road"], old}
     assert look(triage=1) == {codes["doubt"], codes["doubt2"], telegram}
-    day = (NOW - timedelta(days=40)).date().isoformat()
+    # The days of the filter are the region's (WIB): after 17:00 UTC a WIB day is a UTC day on.
+    day = (NOW - timedelta(days=40)).astimezone(WIB).date().isoformat()
     assert look(to=day) == {old}
-    assert old not in look(**{"from": (NOW - timedelta(days=2)).date().isoformat()})
+    assert old not in look(**{"from": (NOW - timedelta(days=2)).astimezone(WIB).date().isoformat()})
     assert look(sla="overdue") == {old}  # its answer was due weeks ago
     assert look(level=1) == set()
 
