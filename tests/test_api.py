@@ -65,6 +65,19 @@ def test_filing_returns_the_receipt(client, session):
     assert stored.channel == "api" and stored.district == "Pahandut"
 
 
+def test_keys_the_api_does_not_know_are_named_in_the_receipt(client, session):
+    body = {
+        "text": VALID["text"],
+        "reporter": {"name": "Dewi Lestari"},  # meant: contact
+        "location": {"regency": "Kota Palangka Raya", "kelurahan": "Langkai"},
+        "contact": {"email": "dewi@example.id", "hp": "0813 5555 1234"},
+    }
+    response = post(client, body)
+    assert response.status_code == 201  # filed all the same, as the API always has
+    assert response.get_json()["ignored_fields"] == ["reporter", "location.kelurahan", "contact.hp"]
+    assert "ignored_fields" not in post(client, VALID).get_json()
+
+
 def test_only_text_is_required(client):
     response = post(client, {"text": "Sampah tidak diangkut seminggu"})
     assert response.status_code == 201

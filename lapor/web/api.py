@@ -151,7 +151,10 @@ def create_complaint():
         result = file_complaint(settings, submission, now=utcnow())
     except ValidationFailed as failed:
         return validation_response({JSON_PATHS.get(k, k): v for k, v in failed.fields.items()})
-    response = jsonify(receipt(result, settings.public_url))
+    sent = receipt(result, settings.public_url)
+    if ignored := schemas.ignored_keys(schemas.NewComplaint, body):
+        sent["ignored_fields"] = ignored
+    response = jsonify(sent)
     response.status_code = 201 if result.created else 200
     response.headers["Location"] = url_for("api.get_complaint", code=result.complaint.tracking_code)
     if not result.created:

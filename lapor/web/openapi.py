@@ -72,6 +72,13 @@ _RECEIPT = {
         "agency": _AGENCY,
         "confidence": {"type": ["number", "null"]},
         "next_deadline": {"type": ["string", "null"], "format": "date-time"},
+        "ignored_fields": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Kunci kiriman yang tidak dikenal dan diabaikan, dengan jalurnya "
+            "(mis. reporter.name, padahal kontak pelapor dikirim di contact); hanya ada bila "
+            "ada kunci seperti itu.",
+        },
     },
 }
 

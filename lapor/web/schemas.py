@@ -8,7 +8,7 @@ schemas through the same constants."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
@@ -196,6 +196,28 @@ def parse(model: type[Strict], body: object) -> Strict:
             code, message = PROBLEMS.get(item["type"], ("invalid", "Nilai tidak valid."))
             problems.setdefault(path, FieldProblem(code, message))
         raise ValidationFailed(problems) from None
+
+
+def ignored_keys(model: type[BaseModel], body: object, prefix: str = "") -> list[str]:
+    """The dotted paths of the keys the model ignores in a body (a misspelt "reporter" for
+    "contact" would otherwise lose the reporter's contact without a word)."""
+    if not isinstance(body, dict):
+        return []
+    ignored = []
+    for key, value in body.items():
+        field = model.model_fields.get(key)
+        if field is None:
+            ignored.append(f"{prefix}{key}")
+        elif nested := _nested_model(field.annotation):
+            ignored += ignored_keys(nested, value, f"{prefix}{key}.")
+    return ignored
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 # --- The admin API's bodies (/api/v1/admin): the field names of agencies.yaml. The models
