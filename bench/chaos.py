@@ -27,33 +27,31 @@ point it at servers an operator allows it to restart (CMD run by the shell; the 
 is used as the admin connection, a scratch database is made on it and dropped). Never point
 it at a server others use: it restarts it, and the Redis database is flushed.
 
-Measured 2 December 2026, 2 cores shared with other people's work (load average 8-11),
-PostgreSQL 15, Redis 7, defaults (8 clients, 4 minutes, --down-seconds 3, --tail 3), with
-issue 22's changes to db.py, errors.py, broker.py and workers/worker.py on disk:
+Measured 3 December 2026 on this 2-core machine (a test run sharing it), PostgreSQL 15,
+Redis 7, `--minutes 3`, otherwise the defaults (8 clients, --down-seconds 3, --tail 3):
 
-    load: 240.0 s, 30710 requests, 127.9 requests/s (filing 64/s, p50 48 ms, p99 193 ms)
-      restart PostgreSQL        at +48 s, back 4.7 s, /healthz 200 at 4.8 s: 506 requests,
-                                81 errors (80 x 503, 1 x 500) = 16.0 %
-      restart Redis             at +96 s (job notify-143 in flight), back 3.2 s: 988 requests,
-                                0 errors; the RQ worker stayed up
-      SIGKILL a gunicorn worker at +144 s, a new one 0.1 s later: 295 requests, 5 errors
-                                (connection reset, no answer) = 1.7 %
-      SIGKILL the RQ worker     at +192 s (job notify-172 in flight), a new one registered
-                                6.7 s later (1 s restart delay + start-up): 1120 requests, 0 errors
-    during faults: 2909 requests (108/s), 86 errors (2.96 %)
-    outside faults: 27801 requests (130/s), 0 errors
-    accepted 15343, stored 15343 (each once, one submit event each); staff actions
-    acknowledged verify 4582 / respond 3032, in the trail 4583 / 3033 (two actions whose
-    answer was lost in a fault: done once, allowed); no process exit the bench did not cause
-    lost 0; doubled 1: one email sent twice (emails sent 11289, received 11290)
-    queues drained in 1587 s (the email backlog; one worker delivers 2-7 emails/s here)
+    load: 8 clients, 180.1 s, 21415 requests, 118.9 requests/s
+      restart PostgreSQL        at +36 s, back after 3.3 s, healthy after 3.4 s: 313 requests,
+                                67 errors, all 503 (21.4 %)
+      restart Redis             at +72 s (job notify-341 in flight), back after 3.0 s:
+                                936 requests, 0 errors; the RQ worker stayed up
+      SIGKILL a gunicorn worker at +108 s, a new one 0.1 s later: 270 requests, 4 errors
+                                (connection reset, no answer) = 1.5 %
+      SIGKILL the RQ worker     at +144 s (job notify-591 in flight), a new one 4.3 s later:
+                                1035 requests, 0 errors
+    during faults: 2554 requests (111.3/s), 71 errors (2.78 %)
+    outside faults: 18861 requests (120.0/s), 0 errors
+    drained in 992.8 s; accepted 10704, stored 10704 (each once, one submit event each);
+    staff actions acknowledged verify 3190 / respond 2093, in the trail 3191 / 2094 (one
+    of each whose answer was lost in a fault: done once, allowed); emails sent 7858, received
+    7858, plus one resent with the same Message-ID (the SIGKILLed work-horse's: accepted by
+    the SMTP server before the row was marked sent; the same message, not a second one)
+    lost 0, doubled 0
 
-An earlier 4-minute run (load average 10, 47.5 requests/s) had lost 0, doubled 0; its
-PostgreSQL restart gave 79 x 503 and 1 x 500. The doubled email (also once in a 1-minute run)
-is the SIGKILLed work-horse: killed after the SMTP server accepted the message and before the
-row was marked sent, so the delivery is made again (workers/notify.py: at least once).
-The 500 is lapor/infra/db.py _close_request_session: session.close() in the request teardown
-rolls back on a connection PostgreSQL terminated and raises OperationalError after the 503.
+An earlier run (2 December, 4 minutes, before a request's session was invalidated on a dead
+connection and before one Message-ID per notification) had one 500 during the PostgreSQL
+restart (session.close() in the teardown on a connection PostgreSQL had terminated) and
+counted the resent email as doubled.
 
 Before issue 22's changes (HEAD of 2 December, 2 minutes): the Redis restart made the RQ
 worker quit ("found an unhandled exception, quitting...": redis ConnectionError from
