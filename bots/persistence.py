@@ -15,8 +15,6 @@ from lapor.infra import redis_keys
 ConversationKey = tuple[int | str, ...]
 ConversationDict = dict[ConversationKey, object]
 
-PREFIX = redis_keys.BOT_PREFIX
-
 
 class RedisPersistence(BasePersistence[dict, dict, dict]):
     """Keeps user data (the reporter's draft) and conversation states; nothing else."""
@@ -31,23 +29,23 @@ class RedisPersistence(BasePersistence[dict, dict, dict]):
         self.redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
 
     async def get_user_data(self) -> dict[int, dict]:
-        stored = await self.redis.hgetall(f"{PREFIX}:user_data")
+        stored = await self.redis.hgetall(redis_keys.bot_user_data())
         return {int(user_id): json.loads(data) for user_id, data in stored.items()}
 
     async def update_user_data(self, user_id: int, data: dict) -> None:
         if data:
-            await self.redis.hset(f"{PREFIX}:user_data", str(user_id), json.dumps(data))
+            await self.redis.hset(redis_keys.bot_user_data(), str(user_id), json.dumps(data))
         else:
-            await self.redis.hdel(f"{PREFIX}:user_data", str(user_id))
+            await self.redis.hdel(redis_keys.bot_user_data(), str(user_id))
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self.redis.hdel(f"{PREFIX}:user_data", str(user_id))
+        await self.redis.hdel(redis_keys.bot_user_data(), str(user_id))
 
     async def refresh_user_data(self, user_id: int, user_data: dict) -> None:
         """Nothing to merge: this process is the only writer of its users' drafts."""
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        stored = await self.redis.hgetall(f"{PREFIX}:conversation:{name}")
+        stored = await self.redis.hgetall(redis_keys.bot_conversation(name))
         return {tuple(json.loads(key)): json.loads(state) for key, state in stored.items()}
 
     async def update_conversation(
@@ -55,9 +53,9 @@ class RedisPersistence(BasePersistence[dict, dict, dict]):
     ) -> None:
         field = json.dumps(list(key))
         if new_state is None:
-            await self.redis.hdel(f"{PREFIX}:conversation:{name}", field)
+            await self.redis.hdel(redis_keys.bot_conversation(name), field)
         else:
-            await self.redis.hset(f"{PREFIX}:conversation:{name}", field, json.dumps(new_state))
+            await self.redis.hset(redis_keys.bot_conversation(name), field, json.dumps(new_state))
 
     async def flush(self) -> None:
         await self.redis.aclose()

@@ -4,6 +4,7 @@ records the erasure; the reporter's copy; the `lapor privacy` commands. Both bac
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from lapor.domain import privacy as rules
 from lapor.domain import reporter_key, search, workflow
 from lapor.domain.errors import NotFound
 from lapor.domain.intake import Submission, Upload
-from lapor.infra import db, jobs
+from lapor.infra import broker, db, jobs, redis_keys
 from lapor.services import my_complaints, privacy, reporter, views
 from lapor.services.filing import file_complaint
 from models import (
@@ -260,14 +261,40 @@ def test_forget_leaves_no_trace_of_the_reporter_and_keeps_the_complaints(wired, 
     assert len(_events(session, _complaint(session, code))) == before
 
 
+def _bot_drafts(settings, *user_ids: int) -> None:
+    """What the running bot keeps of these users in Redis, written by its own persistence."""
+    from bots.persistence import RedisPersistence
+
+    async def write() -> None:
+        store = RedisPersistence(broker.redis_url(settings))
+        for user_id in user_ids:
+            await store.update_user_data(user_id, {"draft": {"id": 7, "text": "Maryatinah di"}})
+            await store.update_conversation("filing", (user_id, user_id), 4)
+        await store.flush()
+
+    asyncio.run(write())
+
+
+def _bot_users(settings) -> tuple[set[int], set[int]]:
+    """The Telegram users with a draft, and with a conversation state."""
+    client = broker.connect(settings)
+    drafts = {int(u) for u in client.hkeys(redis_keys.bot_user_data())}
+    talking = {json.loads(f)[1] for f in client.hkeys(redis_keys.bot_conversation("filing"))}
+    return drafts, talking
+
+
 def test_forget_a_telegram_reporter_erases_the_account_everywhere(wired, session):
     first = _file_maryati(wired)
     second = _file_maryati(wired, now=FILED + timedelta(days=2))
+    someone_else = 5550001
+    _bot_drafts(wired, TELEGRAM_ID, someone_else)
     privacy.forget(wired, second, now=FILED + timedelta(days=3))
     assert _found(wired, MARYATI_NEEDLES) == []
     assert _stored_files(wired) == []
     assert session.exec(select(Reporter)).all() == []
     assert _complaint(session, first).identity_erased_at is not None
+    # The bot's draft of hers and where she was in a conversation are gone; others stay.
+    assert _bot_users(wired) == ({someone_else}, {someone_else})
 
 
 # --- retention ------------------------------------------------------------------------------
@@ -315,12 +342,18 @@ def test_retention_keeps_a_telegram_account_with_a_complaint_still_within_the_pe
     old = _file_maryati(wired)
     _close(wired, old, FILED + timedelta(days=5))
     recent = _file_maryati(wired, now=FILED + timedelta(days=700))
+    _bot_drafts(wired, TELEGRAM_ID)
     privacy.apply_retention(wired, now=FILED + timedelta(days=365 * 2 + 10))
     assert _complaint(session, old).reporter_id is None
     assert _complaint(session, recent).reporter_id is not None
     account = session.exec(select(Reporter)).one()
     assert account.telegram_user_id == TELEGRAM_ID
     assert len(_stored_files(wired)) == 1  # the recent complaint's photo
+    assert _bot_users(wired) == ({TELEGRAM_ID}, {TELEGRAM_ID})  # the account is still in use
+    _close(wired, recent, FILED + timedelta(days=701))
+    privacy.apply_retention(wired, now=FILED + timedelta(days=701 + 365 * 2 + 10))
+    assert session.exec(select(Reporter)).all() == []
+    assert _bot_users(wired) == (set(), set())  # gone with the account
 
 
 def test_the_daily_job_runs_through_the_queue(wired, session):

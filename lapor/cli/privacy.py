@@ -14,7 +14,7 @@ from lapor.cli.run import CommandError
 from lapor.domain import tracking
 from lapor.domain.errors import DomainError
 from lapor.domain.timefmt import human, utcnow
-from lapor.infra import db, jobs
+from lapor.infra import broker, db, jobs
 from lapor.infra.settings import Settings
 from lapor.services import privacy
 from lapor.services.changes import CLI
@@ -56,6 +56,7 @@ def privacy_forget(code: str, yes: bool) -> None:
                 "Tidak dapat dibatalkan.",
                 abort=True,
             )
+        broker.ensure_available(settings)  # the bot's drafts of a Telegram reporter go too
         erased = privacy.forget(settings, code, now=utcnow())
     except DomainError as error:
         raise CommandError(error.message) from error
@@ -122,6 +123,7 @@ def privacy_apply(now_text: str | None, batch: int, enqueue: bool) -> None:
         click.echo(f"Job {job.id} masuk antrean {job.origin}.")
         return
     now = parse_now(now_text, settings) if now_text else utcnow()
+    broker.ensure_available(settings)  # the bot's drafts of a Telegram reporter go too
     try:
         run = privacy.apply_retention(settings, now=now, batch=batch)
     except DomainError as error:

@@ -192,6 +192,8 @@ class Erased:
     attachments: int = 0
     messages: int = 0
     files: tuple[str, ...] = ()
+    # The Telegram accounts whose reporter row went: the bot's drafts of theirs go too.
+    telegram_users: tuple[int, ...] = ()
 
 
 def erase(
@@ -227,7 +229,9 @@ def erase(
             notices=notices,
         )
     session.flush()
-    result.reporters = _delete_unused(session, reporters)
+    deleted = _delete_unused(session, reporters)
+    result.reporters = len(deleted)
+    result.telegram_users = tuple(r.telegram_user_id for r in deleted if r.telegram_user_id)
     result.files = tuple(files)
     return result
 
@@ -300,10 +304,10 @@ def _forget_message(row: Notification) -> None:
         row.last_error = NOT_SENT  # what admins read among the failed deliveries
 
 
-def _delete_unused(session: Session, reporters: list[Reporter]) -> int:
+def _delete_unused(session: Session, reporters: list[Reporter]) -> list[Reporter]:
     """Delete the reporter rows no complaint refers to any more (their messages forgotten
-    first, wherever they are); how many."""
-    deleted = 0
+    first, wherever they are); the ones deleted."""
+    deleted = []
     for reporter in reporters:
         still = session.exec(
             select(Complaint.id).where(Complaint.reporter_id == reporter.id).limit(1)
@@ -317,7 +321,7 @@ def _delete_unused(session: Session, reporters: list[Reporter]) -> int:
             session.add(row)
         session.flush()
         session.delete(reporter)
-        deleted += 1
+        deleted.append(reporter)
     return deleted
 
 

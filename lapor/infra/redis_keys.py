@@ -11,6 +11,16 @@ def login_failures(username: str) -> str:
     return f"lapor:login:failures:{username}"
 
 
+def bot_user_data() -> str:
+    """The bot's per-user data (a reporter's unfinished draft), a hash by Telegram user id."""
+    return f"{BOT_PREFIX}:user_data"
+
+
+def bot_conversation(name: str) -> str:
+    """One conversation's states, a hash by the JSON list of its chat and user ids."""
+    return f"{BOT_PREFIX}:conversation:{name}"
+
+
 def bot_flood(user_id: int) -> str:
     """A Telegram user's updates in the current flood window."""
     return f"{BOT_PREFIX}:flood:{user_id}"

@@ -9,13 +9,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import redis
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from lapor.domain import privacy, tracking
 from lapor.domain.errors import DomainError, NotFound
 from lapor.domain.privacy import Erased, RetentionPolicy
-from lapor.infra import db, region
+from lapor.infra import bot_state, broker, db, region
 from lapor.infra.settings import Settings
 from lapor.infra.storage import AttachmentStore
 from lapor.services import changes
@@ -131,7 +132,7 @@ def forget(settings: Settings, raw_code: str, *, now: datetime) -> Erased:
         return erased
 
     erased = db.run_in_transaction(settings, work)
-    _remove_files(settings, erased.files)
+    _remove_after_commit(settings, erased)
     return erased
 
 
@@ -172,7 +173,7 @@ def apply_retention(
         erased, after_id = db.run_in_transaction(
             settings, lambda s, a=after_id, n=size: _retention_batch(settings, s, policy, now, a, n)
         )
-        _remove_files(settings, erased.files)
+        _remove_after_commit(settings, erased)
         run.add(erased)
         if not erased.complaints:
             return run
@@ -207,6 +208,7 @@ def _retention_batch(
         total.reporters += erased.reporters
         total.attachments += erased.attachments
         total.messages += erased.messages
+        total.telegram_users += erased.telegram_users
         files += erased.files
     total.files = tuple(files)
     if due:
@@ -220,6 +222,22 @@ def _compact_search_index(session: Session) -> None:
     search column is a plain column: the new row version replaces it.)"""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(sa.text("INSERT INTO complaint_fts(complaint_fts) VALUES ('optimize')"))
+
+
+def _remove_after_commit(settings: Settings, erased: Erased) -> None:
+    """What the erased rows kept outside the database: the attachment files, the bot's drafts."""
+    _remove_files(settings, erased.files)
+    if not erased.telegram_users:
+        return
+    try:
+        bot_state.forget_users(broker.connect(settings), erased.telegram_users)
+    except redis.RedisError as error:
+        # The rows are gone already; the operator must remove the bot's entries by hand.
+        log.error(
+            "the bot's drafts of Telegram users %s not removed from Redis: %s",
+            ", ".join(map(str, erased.telegram_users)),
+            error,
+        )
 
 
 def _remove_files(settings: Settings, paths: tuple[str, ...]) -> None:
