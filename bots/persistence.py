@@ -42,7 +42,10 @@ class RedisPersistence(BasePersistence[dict, dict, dict]):
         await self.redis.hdel(redis_keys.bot_user_data(), str(user_id))
 
     async def refresh_user_data(self, user_id: int, user_data: dict) -> None:
-        """Nothing to merge: this process is the only writer of its users' drafts."""
+        """Drop this process's copy of a user whose identity was erased since (the only other
+        writer: lapor.infra.bot_state marks them); PTB calls this before each handler."""
+        if await self.redis.delete(redis_keys.bot_forgotten(user_id)):
+            user_data.clear()
 
     async def get_conversations(self, name: str) -> ConversationDict:
         stored = await self.redis.hgetall(redis_keys.bot_conversation(name))

@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from bots.app import FLOOD_LIMIT, FLOOD_WINDOW_SECONDS, build_application, file_url
 from lapor.domain import workflow
-from lapor.infra import db
-from lapor.services import accounts
+from lapor.infra import broker, db, redis_keys
+from lapor.services import accounts, privacy
 from models import Attachment, Channel, Complaint, ComplaintStatus, Feedback
 
 from fakes import FakeTelegram
@@ -398,6 +398,19 @@ def test_a_restart_in_the_middle_of_a_conversation_carries_on(bot_settings, tele
         second.stop()
     [complaint] = complaints(bot_settings)
     assert complaint.text == "Air PDAM keruh di Jalan Rajawali sejak tiga hari"
+
+
+def test_a_running_bot_forgets_a_reporter_whose_identity_was_erased(bot, telegram, bot_settings):
+    fill_to_summary(telegram)
+    send = last_button_data(telegram, "Kirim sekarang?")
+    say(telegram, press(send), "Kode pelacakan")
+    [complaint] = complaints(bot_settings)
+    privacy.forget(bot_settings, complaint.tracking_code, now=datetime.now(UTC))
+    # The bot still held the code it filed for this user; it drops it when they next write.
+    say(telegram, press(send), "Draf pengaduan ini sudah tidak berlaku")
+    client = broker.connect(bot_settings)
+    assert not client.hexists(redis_keys.bot_user_data(), str(USER))
+    assert not client.exists(redis_keys.bot_forgotten(USER))  # used once, then gone
 
 
 # --- bad input ------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """What the Telegram bot keeps of a user in Redis (bots.persistence: their unfinished draft and
-where they are in a conversation), removed when their identity is erased."""
+where they are in a conversation), removed when their identity is erased; a mark tells a bot
+that is running to drop its copy in memory too."""
 
 from __future__ import annotations
 
@@ -10,13 +11,19 @@ import redis
 
 from lapor.infra import redis_keys
 
+# A mark outlives any bot process that could still hold the user's data in memory.
+FORGOTTEN_MARK_SECONDS = 365 * 24 * 3600
+
 
 def forget_users(client: redis.Redis, user_ids: Iterable[int]) -> int:
-    """Remove these Telegram users' drafts, conversation states and flood counters; how many
-    entries went. A bot already running keeps its copy in memory until it restarts."""
+    """Remove these Telegram users' drafts, conversation states and flood counters, and mark
+    them so that a bot already running drops its copy when they next write (how many entries
+    went)."""
     ids = {int(user_id) for user_id in user_ids}
     if not ids:
         return 0
+    for user_id in ids:
+        client.set(redis_keys.bot_forgotten(user_id), 1, ex=FORGOTTEN_MARK_SECONDS)
     removed = client.hdel(redis_keys.bot_user_data(), *(str(user_id) for user_id in ids))
     for key in client.scan_iter(match=redis_keys.bot_conversation("*")):
         theirs = [field for field in client.hkeys(key) if ids & _ids_in(field)]

@@ -21,6 +21,11 @@ def bot_conversation(name: str) -> str:
     return f"{BOT_PREFIX}:conversation:{name}"
 
 
+def bot_forgotten(user_id: int) -> str:
+    """That a Telegram user's identity was erased: the running bot drops its copy of them."""
+    return f"{BOT_PREFIX}:forgotten:{user_id}"
+
+
 def bot_flood(user_id: int) -> str:
     """A Telegram user's updates in the current flood window."""
     return f"{BOT_PREFIX}:flood:{user_id}"
