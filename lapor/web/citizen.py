@@ -37,6 +37,7 @@ from lapor.services.filing import file_complaint
 from lapor.services.reporter import EitherProof, KeyProof, NotTheReporter
 from lapor.services.views import complaint_view, find_complaint, public_complaints
 from lapor.web import messages
+from lapor.web.converters import decimal_number
 from lapor.web.limits import (
     contact_key,
     guard_reporter_keys,
@@ -149,17 +150,11 @@ def submit_form():
 
 
 def _coordinate(raw: str, name: str, errors: dict[str, str]) -> float | None:
-    raw = raw.strip().replace(",", ".")
-    if not raw:
+    if not raw.strip():
         return None
-    try:
-        value = float(raw)
-    except ValueError:
+    value = decimal_number(raw)
+    if value is None:
         errors[name] = gettext("Harus berupa angka, misalnya -2.2100.")
-        return None
-    if not math.isfinite(value):
-        errors[name] = gettext("Harus berupa angka, misalnya -2.2100.")
-        return None
     return value
 
 

@@ -128,14 +128,8 @@ def _queue_csv(results: worklist.Results, now: datetime) -> Response:
 
 
 def _region_agencies(session) -> list[Agency]:
-    """The region's own OPDs that can take complaints, by name."""
-    return list(
-        session.exec(
-            select(Agency)
-            .where(Agency.active.is_(True), Agency.kind != AgencyKind.EXTERNAL)
-            .order_by(Agency.name)
-        ).all()
-    )
+    """The region's own OPDs that can take complaints, by name (for the choices)."""
+    return sorted(compliance.own_agencies(session), key=lambda agency: agency.name)
 
 
 def _externals(session) -> list[Agency]:

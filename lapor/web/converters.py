@@ -1,6 +1,8 @@
-"""URL converters of every route."""
+"""URL converters of every route, and the one reading of a typed decimal number."""
 
 from __future__ import annotations
+
+import math
 
 from werkzeug.routing import IntegerConverter
 
@@ -14,3 +16,12 @@ class RowId(IntegerConverter):
     def __init__(self, map, *args, **kwargs) -> None:
         kwargs.setdefault("max", LARGEST_ROW_ID)
         super().__init__(map, *args, **kwargs)
+
+
+def decimal_number(raw: str | None) -> float | None:
+    """A finite number typed with a point or a comma ("-2,21"), or None for anything else."""
+    try:
+        value = float((raw or "").strip().replace(",", "."))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext
 
@@ -11,6 +9,7 @@ from lapor.domain.places import Gazetteer
 from lapor.infra import db
 from lapor.infra.region import gazetteer_for
 from lapor.services.public_map import public_map
+from lapor.web.converters import decimal_number
 from lapor.web.limits import limiter
 from lapor.web.public_filters import filter_choices, public_filters
 from lapor.web.templating import allow_scripts
@@ -54,7 +53,7 @@ def province_bounds(gazetteer: Gazetteer) -> list[list[float]]:
 def place():
     """The kabupaten and kecamatan a point on the form's map is probably in (the nearest
     kecamatan centre), or nulls outside the region."""
-    lat, lon = _number(request.args.get("lat")), _number(request.args.get("lon"))
+    lat, lon = decimal_number(request.args.get("lat")), decimal_number(request.args.get("lon"))
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         message = gettext("Lintang dan bujur harus berupa angka, misalnya -2.2100 dan 113.9000.")
         return jsonify({"error": message}), 400
@@ -64,14 +63,6 @@ def place():
     return jsonify(
         {"regency": found.regency.name, "district": found.district, "km": round(found.km, 1)}
     )
-
-
-def _number(raw: str | None) -> float | None:
-    try:
-        value = float((raw or "").strip().replace(",", "."))
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 @bp.get("/pengaduan/peta")
