@@ -195,6 +195,15 @@ class Erased:
     # The Telegram accounts whose reporter row went: the bot's drafts of theirs go too.
     telegram_users: tuple[int, ...] = ()
 
+    def add(self, other: Erased) -> None:
+        """Count another erasure in with this one (a batch of them)."""
+        self.complaints += other.complaints
+        self.reporters += other.reporters
+        self.attachments += other.attachments
+        self.messages += other.messages
+        self.files += other.files
+        self.telegram_users += other.telegram_users
+
 
 def erase(
     session: Session,

@@ -190,7 +190,6 @@ def _retention_batch(
     """One batch in the caller's transaction: (what it erased, the last id looked at)."""
     due = list(session.exec(privacy.due_query(policy, now, after_id, batch)))
     total = Erased(complaints=[])
-    files: list[str] = []
     for complaint in due:
         # One complaint at a time: a Telegram account's row is kept while other complaints of
         # theirs are still within the period, and one reporter's name never blanks another's.
@@ -204,13 +203,7 @@ def _retention_batch(
             years=policy.identity_years,
             **effects(settings),
         )
-        total.complaints += erased.complaints
-        total.reporters += erased.reporters
-        total.attachments += erased.attachments
-        total.messages += erased.messages
-        total.telegram_users += erased.telegram_users
-        files += erased.files
-    total.files = tuple(files)
+        total.add(erased)
     if due:
         _compact_search_index(session)
     return total, (due[-1].id if due else after_id)
